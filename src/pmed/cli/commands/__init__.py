@@ -1,0 +1,1 @@
+"""One module per `pmed` command; each exports `command`."""
