@@ -1,0 +1,530 @@
+"""The FHIR resource store: SQLAlchemy Core over SQLite (default) or PostgreSQL.
+
+Resources are stored whole; each write is versioned, superseded versions move to history, and a
+write whose content equals what is stored changes nothing (idempotent ingest). Search runs over
+the index tables of `pmed.record.schema`; see `pmed.record.search` for the query builder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from pmed.config import Settings
+from pmed.errors import ConflictError, GoneError, InputError, NotFoundError, StoreError
+from pmed.record import schema
+from pmed.record.references import split_reference
+from pmed.record.search_params import extract_index_rows, patient_reference_fields
+
+__all__ = ["PreparedResource", "SearchPage", "Store", "WriteSummary", "prepare_resource"]
+
+_SERVER_META = ("versionId", "lastUpdated")
+_CHUNK = 500
+
+
+@dataclass
+class WriteSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    by_type: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+    def add(self, other: WriteSummary) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        for key, value in other.by_type.items():
+            self.by_type[key] = self.by_type.get(key, 0) + value
+
+
+@dataclass
+class SearchPage:
+    total: int
+    resources: list[dict[str, Any]]
+    includes: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class PreparedResource:
+    """A resource ready to write: identity, serialised content, hash, compartment, index rows."""
+
+    type: str
+    id: str
+    content: str
+    hash: str
+    patient_id: str | None
+    index_rows: dict[str, list[tuple[Any, ...]]]
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _instant(stored: str) -> str:
+    return stored + "Z"
+
+
+def prepare_resource(
+    resource: dict[str, Any], resolve: Callable[[str], str] | None = None
+) -> PreparedResource:
+    """Serialise a resource for storage; server-owned meta fields are dropped before hashing."""
+    rtype, rid = resource.get("resourceType"), resource.get("id")
+    if not isinstance(rtype, str) or not isinstance(rid, str) or not rid:
+        raise InputError("resource needs a resourceType and an id to be stored", field="id")
+    meta = resource.get("meta")
+    if isinstance(meta, dict) and any(k in meta for k in _SERVER_META):
+        resource = dict(resource)
+        trimmed = {k: v for k, v in meta.items() if k not in _SERVER_META}
+        if trimmed:
+            resource["meta"] = trimmed
+        else:
+            del resource["meta"]
+    content = orjson.dumps(resource).decode()
+    return PreparedResource(
+        type=rtype,
+        id=rid,
+        content=content,
+        hash=hashlib.blake2b(content.encode(), digest_size=16).hexdigest(),
+        patient_id=_patient_of(resource, resolve),
+        index_rows=extract_index_rows(resource, resolve),
+    )
+
+
+def _patient_of(resource: dict[str, Any], resolve: Callable[[str], str] | None) -> str | None:
+    if resource["resourceType"] == "Patient":
+        return str(resource["id"])
+    for name in patient_reference_fields(resource["resourceType"]):
+        node: Any = resource
+        for part in name.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        for ref in node if isinstance(node, list) else [node]:
+            if isinstance(ref, dict) and isinstance(ref.get("reference"), str):
+                text = resolve(ref["reference"]) if resolve else ref["reference"]
+                parts = split_reference(text)
+                if parts and parts[0] == "Patient":
+                    return parts[1]
+    return None
+
+
+def _materialise(content: str, version_id: int, last_updated: str) -> dict[str, Any]:
+    resource: dict[str, Any] = orjson.loads(content)
+    meta = dict(resource.get("meta") or {})
+    meta["versionId"] = str(version_id)
+    meta["lastUpdated"] = _instant(last_updated)
+    resource["meta"] = meta
+    return resource
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "busy_timeout=10000",
+        "cache_size=-65536",
+        "temp_store=MEMORY",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+class Store:
+    """One FHIR store. Open with `Store.open(settings)`; safe to share between threads."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        url = settings.resolved_database_url
+        try:
+            if url.startswith("sqlite"):
+                path = url.split("///", 1)[-1]
+                if path and path != ":memory:":
+                    Path(path).parent.mkdir(parents=True, exist_ok=True)
+                engine = sa.create_engine(url, connect_args={"check_same_thread": False})
+                event.listen(engine, "connect", _sqlite_pragmas)
+            else:
+                engine = sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+            schema.metadata.create_all(engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot open the store at {engine_label(url)}: {exc}") from exc
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One database transaction: everything written inside commits together or not at all."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the store rejected the write, nothing was saved: {exc}") from exc
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise StoreError(f"the store could not be read: {exc}") from exc
+
+    # ---- reads -------------------------------------------------------------------------------
+
+    def read(self, rtype: str, rid: str) -> dict[str, Any]:
+        r = schema.resources.c
+        with self._reading() as conn:
+            row = conn.execute(
+                sa.select(r.content, r.version_id, r.last_updated, r.deleted).where(
+                    r.type == rtype, r.id == rid
+                )
+            ).first()
+        if row is None:
+            raise NotFoundError(f"{rtype}/{rid} is not in the store")
+        if row.deleted:
+            raise GoneError(f"{rtype}/{rid} was deleted (version {row.version_id})")
+        return _materialise(row.content, row.version_id, row.last_updated)
+
+    def exists(self, rtype: str, rid: str) -> bool:
+        r = schema.resources.c
+        with self._reading() as conn:
+            return (
+                conn.execute(
+                    sa.select(r.id).where(r.type == rtype, r.id == rid, r.deleted.is_(False))
+                ).first()
+                is not None
+            )
+
+    def vread(self, rtype: str, rid: str, version_id: int | str) -> dict[str, Any]:
+        try:
+            vid = int(version_id)
+        except ValueError as exc:
+            raise NotFoundError(f"{rtype}/{rid} has no version {version_id!r}") from exc
+        for version in self.history(rtype, rid):
+            if int(version["meta"]["versionId"]) == vid:
+                if version.get("_deleted"):
+                    raise GoneError(f"{rtype}/{rid} version {vid} is a deletion")
+                return version
+        raise NotFoundError(f"{rtype}/{rid} has no version {vid}")
+
+    def history(self, rtype: str, rid: str) -> list[dict[str, Any]]:
+        """All versions, newest first; a deletion appears as a stub with `_deleted: true`."""
+        r, h = schema.resources.c, schema.resource_history.c
+        with self._reading() as conn:
+            current = conn.execute(
+                sa.select(r.content, r.version_id, r.last_updated, r.deleted).where(
+                    r.type == rtype, r.id == rid
+                )
+            ).first()
+            if current is None:
+                raise NotFoundError(f"{rtype}/{rid} is not in the store")
+            older = conn.execute(
+                sa.select(h.content, h.version_id, h.last_updated, h.deleted)
+                .where(h.type == rtype, h.id == rid)
+                .order_by(h.version_id.desc())
+            ).all()
+        versions = []
+        for row in [current, *older]:
+            if row.deleted or row.content is None:
+                versions.append(
+                    {
+                        "resourceType": rtype,
+                        "id": rid,
+                        "_deleted": True,
+                        "meta": {
+                            "versionId": str(row.version_id),
+                            "lastUpdated": _instant(row.last_updated),
+                        },
+                    }
+                )
+            else:
+                versions.append(_materialise(row.content, row.version_id, row.last_updated))
+        return versions
+
+    def patient_resources(
+        self, patient_id: str, types: Sequence[str] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """The patient's compartment (the Patient first), streamed; one indexed lookup."""
+        r = schema.resources.c
+        query = sa.select(r.type, r.content, r.version_id, r.last_updated).where(
+            r.patient_id == patient_id, r.deleted.is_(False)
+        )
+        if types:
+            query = query.where(r.type.in_(list(types)))
+        rows: list[Any] = []
+        with self._reading() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(
+                query.order_by(r.type, r.id)
+            )
+            for row in result:
+                if row.type == "Patient":
+                    yield _materialise(row.content, row.version_id, row.last_updated)
+                else:
+                    rows.append(row)
+        for row in rows:
+            yield _materialise(row.content, row.version_id, row.last_updated)
+
+    def iter_resources(
+        self,
+        rtype: str | None = None,
+        since: str | None = None,
+        patient_ids: Sequence[str] | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every current resource (of a type, updated after `since`), streamed for bulk export."""
+        r = schema.resources.c
+        query = sa.select(r.content, r.version_id, r.last_updated).where(r.deleted.is_(False))
+        if rtype:
+            query = query.where(r.type == rtype)
+        if since:
+            query = query.where(r.last_updated > since)
+        if patient_ids is not None:
+            query = query.where(r.patient_id.in_(list(patient_ids)))
+        with self._reading() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(
+                query.order_by(r.type, r.id)
+            )
+            for row in result:
+                yield _materialise(row.content, row.version_id, row.last_updated)
+
+    def counts(self) -> dict[str, int]:
+        """Current resources per type."""
+        r = schema.resources.c
+        with self._reading() as conn:
+            rows = conn.execute(
+                sa.select(r.type, sa.func.count()).where(r.deleted.is_(False)).group_by(r.type)
+            ).all()
+        return {row[0]: int(row[1]) for row in sorted(rows)}
+
+    def search(
+        self,
+        rtype: str,
+        params: Sequence[tuple[str, str]] = (),
+        *,
+        count: int = 50,
+        offset: int = 0,
+        sort: str | None = None,
+        summary_count: bool = False,
+    ) -> SearchPage:
+        from pmed.record.search import build_search
+
+        where, order_by = build_search(rtype, params, sort)
+        r = schema.resources.c
+        with self._reading() as conn:
+            total = int(conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one())
+            if summary_count or count <= 0:
+                return SearchPage(total=total, resources=[])
+            rows = conn.execute(
+                sa.select(r.content, r.version_id, r.last_updated)
+                .where(*where)
+                .order_by(*order_by)
+                .limit(count)
+                .offset(offset)
+            ).all()
+        return SearchPage(
+            total=total,
+            resources=[_materialise(x.content, x.version_id, x.last_updated) for x in rows],
+        )
+
+    # ---- writes ------------------------------------------------------------------------------
+
+    def create(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """Store a new resource under a fresh id (a client-supplied id is ignored, as in FHIR)."""
+        fresh = {**resource, "id": str(uuid.uuid4())}
+        with self.transaction() as conn:
+            self.write_prepared(conn, [prepare_resource(fresh)])
+        return self.read(fresh["resourceType"], fresh["id"])
+
+    def update(
+        self, resource: dict[str, Any], if_match: str | None = None
+    ) -> tuple[dict[str, Any], bool]:
+        """Create or update at the resource's own id; `if_match` is the expected current version."""
+        prepared = prepare_resource(resource)
+        with self.transaction() as conn:
+            current = self._current(conn, [prepared]).get((prepared.type, prepared.id))
+            if if_match is not None:
+                have = None if current is None or current.deleted else str(current.version_id)
+                if have != str(if_match):
+                    raise ConflictError(
+                        f"{prepared.type}/{prepared.id} is at version {have or 'none'}, "
+                        f"not {if_match}"
+                    )
+            summary = self.write_prepared(conn, [prepared])
+        return self.read(prepared.type, prepared.id), summary.created == 1
+
+    def delete(self, rtype: str, rid: str) -> None:
+        """Mark deleted (a new version); the content stays in history. Unknown ids: NotFound."""
+        r, h = schema.resources.c, schema.resource_history
+        with self.transaction() as conn:
+            row = conn.execute(
+                sa.select(r.version_id, r.last_updated, r.deleted, r.content).where(
+                    r.type == rtype, r.id == rid
+                )
+            ).first()
+            if row is None:
+                raise NotFoundError(f"{rtype}/{rid} is not in the store")
+            if row.deleted:
+                return
+            conn.execute(
+                h.insert(),
+                [
+                    {
+                        "type": rtype,
+                        "id": rid,
+                        "version_id": row.version_id,
+                        "last_updated": row.last_updated,
+                        "deleted": False,
+                        "content": row.content,
+                    }
+                ],
+            )
+            conn.execute(
+                schema.resources.update()
+                .where(r.type == rtype, r.id == rid)
+                .values(
+                    version_id=row.version_id + 1,
+                    last_updated=_now(),
+                    deleted=True,
+                    content=None,
+                    hash="",
+                )
+            )
+            self._drop_index_rows(conn, [(rtype, rid)])
+
+    def write_batch(self, resources: Iterable[dict[str, Any]]) -> WriteSummary:
+        """Write resources (with their ids) in one transaction: all of them, or none."""
+        prepared = [prepare_resource(res) for res in resources]
+        with self.transaction() as conn:
+            return self.write_prepared(conn, prepared)
+
+    def _current(self, conn: Connection, items: Sequence[PreparedResource]) -> dict[tuple[str, str], Any]:
+        r = schema.resources.c
+        found: dict[tuple[str, str], Any] = {}
+        ids = sorted({item.id for item in items})
+        for start in range(0, len(ids), _CHUNK):
+            rows = conn.execute(
+                sa.select(
+                    r.type, r.id, r.version_id, r.hash, r.deleted, r.content, r.last_updated
+                ).where(r.id.in_(ids[start : start + _CHUNK]))
+            ).all()
+            found.update({(row.type, row.id): row for row in rows})
+        return found
+
+    def write_prepared(self, conn: Connection, items: Sequence[PreparedResource]) -> WriteSummary:
+        """Insert new, version changed, skip identical resources, inside the caller's transaction."""
+        latest: dict[tuple[str, str], PreparedResource] = {}
+        for item in items:  # within one batch the last write of an identity wins
+            latest[(item.type, item.id)] = item
+        current = self._current(conn, list(latest.values()))
+        now = _now()
+        summary = WriteSummary()
+        inserts, updates, history = [], [], []
+        for key, item in latest.items():
+            row = current.get(key)
+            if row is not None and not row.deleted and row.hash == item.hash:
+                summary.unchanged += 1
+                continue
+            values = {
+                "type": item.type,
+                "id": item.id,
+                "last_updated": now,
+                "patient_id": item.patient_id,
+                "deleted": False,
+                "hash": item.hash,
+                "content": item.content,
+            }
+            if row is None:
+                inserts.append({**values, "version_id": 1})
+                summary.created += 1
+            else:
+                updates.append({**{f"b_{k}": v for k, v in values.items()}, "b_version": row.version_id + 1})
+                if not row.deleted:
+                    history.append(
+                        {
+                            "type": item.type,
+                            "id": item.id,
+                            "version_id": row.version_id,
+                            "last_updated": row.last_updated,
+                            "deleted": False,
+                            "content": row.content,
+                        }
+                    )
+                summary.updated += 1
+            summary.by_type[item.type] = summary.by_type.get(item.type, 0) + 1
+        if inserts:
+            conn.execute(schema.resources.insert(), inserts)
+        if history:
+            conn.execute(schema.resource_history.insert(), history)
+        if updates:
+            r = schema.resources.c
+            conn.execute(
+                schema.resources.update()
+                .where(r.type == sa.bindparam("b_type"), r.id == sa.bindparam("b_id"))
+                .values(
+                    version_id=sa.bindparam("b_version"),
+                    last_updated=sa.bindparam("b_last_updated"),
+                    patient_id=sa.bindparam("b_patient_id"),
+                    deleted=sa.bindparam("b_deleted"),
+                    hash=sa.bindparam("b_hash"),
+                    content=sa.bindparam("b_content"),
+                ),
+                updates,
+            )
+            self._drop_index_rows(conn, [(u["b_type"], u["b_id"]) for u in updates])
+        changed = [latest[(v["type"], v["id"])] for v in inserts] + [
+            latest[(u["b_type"], u["b_id"])] for u in updates
+        ]
+        self._insert_index_rows(conn, changed)
+        return summary
+
+    @staticmethod
+    def _insert_index_rows(conn: Connection, items: Sequence[PreparedResource]) -> None:
+        for kind, table in schema.index_tables.items():
+            value_cols = [c.name for c in table.columns][3:]
+            rows = [
+                {"type": item.type, "id": item.id, "param": row[0], **dict(zip(value_cols, row[1:], strict=True))}
+                for item in items
+                for row in item.index_rows[kind]
+            ]
+            if rows:
+                conn.execute(table.insert(), rows)
+
+    @staticmethod
+    def _drop_index_rows(conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
+        params = [{"b_type": t, "b_id": i} for t, i in keys]
+        for table in schema.index_tables.values():
+            conn.execute(
+                table.delete().where(
+                    table.c.type == sa.bindparam("b_type"), table.c.id == sa.bindparam("b_id")
+                ),
+                params,
+            )
+
+
+def engine_label(url: str) -> str:
+    """A URL safe to print: the password, if any, hidden."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
