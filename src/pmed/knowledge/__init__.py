@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -59,7 +59,7 @@ def available() -> list[str]:
     return sorted(names)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> Knowledge:
     """Load and validate one knowledge file by name (`pgx/alleles` → `data/pgx/alleles.json`)."""
     *folders, stem = name.split("/")

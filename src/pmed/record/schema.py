@@ -48,7 +48,6 @@ resources = Table(
 )
 Index("ix_resources_patient", resources.c.patient_id, resources.c.type)
 Index("ix_resources_type_updated", resources.c.type, resources.c.last_updated)
-Index("ix_resources_id", resources.c.id)
 
 resource_history = Table(
     "resource_history",
@@ -84,7 +83,9 @@ Index("ix_string_lookup", idx_string.c.type, idx_string.c.param, idx_string.c.va
 Index("ix_string_owner", idx_string.c.type, idx_string.c.id)
 
 idx_date = _index_table(
-    "idx_date", Column("low", String(32), nullable=False), Column("high", String(32), nullable=False)
+    "idx_date",
+    Column("low", String(32), nullable=False),
+    Column("high", String(32), nullable=False),
 )
 Index("ix_date_lookup", idx_date.c.type, idx_date.c.param, idx_date.c.low)
 Index("ix_date_owner", idx_date.c.type, idx_date.c.id)
@@ -97,7 +98,9 @@ idx_reference = _index_table(
 Index("ix_reference_lookup", idx_reference.c.type, idx_reference.c.param, idx_reference.c.target_id)
 Index("ix_reference_owner", idx_reference.c.type, idx_reference.c.id)
 
-idx_number = _index_table("idx_number", Column("value", Float, nullable=False), Column("unit", String(64)))
+idx_number = _index_table(
+    "idx_number", Column("value", Float, nullable=False), Column("unit", String(64))
+)
 Index("ix_number_lookup", idx_number.c.type, idx_number.c.param, idx_number.c.value)
 Index("ix_number_owner", idx_number.c.type, idx_number.c.id)
 

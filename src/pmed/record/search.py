@@ -22,7 +22,16 @@ from pmed.record.search_params import COMMON_PARAMS, SEARCH_PARAMS, date_range, 
 __all__ = ["CONTROL_PARAMS", "build_search", "supported_params"]
 
 # Result-control parameters the API reads itself; ignored here.
-CONTROL_PARAMS = {"_count", "_getpagesoffset", "_sort", "_summary", "_format", "_total", "_elements", "_pretty"}
+CONTROL_PARAMS = {
+    "_count",
+    "_getpagesoffset",
+    "_sort",
+    "_summary",
+    "_format",
+    "_total",
+    "_elements",
+    "_pretty",
+}
 _DATE_PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb")
 
 
@@ -121,23 +130,26 @@ def _param_condition(rtype: str, name: str, modifier: str | None, value: str) ->
         if modifier == "exact":
             cond = table.c.value.in_([normalize_string(v) for v in values])
         elif modifier == "contains":
-            cond = sa.or_(*[table.c.value.contains(normalize_string(v), autoescape=True) for v in values])
+            cond = sa.or_(
+                *[table.c.value.contains(normalize_string(v), autoescape=True) for v in values]
+            )
         else:
-            cond = sa.or_(*[table.c.value.startswith(normalize_string(v), autoescape=True) for v in values])
+            cond = sa.or_(
+                *[table.c.value.startswith(normalize_string(v), autoescape=True) for v in values]
+            )
     elif kind == "date":
         cond = sa.or_(*[_date_condition(table.c.low, table.c.high, v, field) for v in values])
     elif kind == "reference":
         cond = sa.or_(
-            *[
-                table.c.target_id == ((split_reference(v) or (None, v))[1])
-                for v in values
-            ]
+            *[table.c.target_id == ((split_reference(v) or (None, v))[1]) for v in values]
         )
     else:
         cond = sa.or_(*[_number_condition(table.c.value, v, field) for v in values])
-    if modifier not in (None, "not", "exact", "contains") or (
-        modifier in ("exact", "contains") and kind != "string"
-    ) or (modifier == "not" and kind != "token"):
+    if (
+        modifier not in (None, "not", "exact", "contains")
+        or (modifier in ("exact", "contains") and kind != "string")
+        or (modifier == "not" and kind != "token")
+    ):
         raise InputError(f"modifier :{modifier} is not supported for {name}", field=field)
     matching = sa.select(table.c.id).where(table.c.type == rtype, table.c.param == name, cond)
     return r.id.not_in(matching) if modifier == "not" else r.id.in_(matching)
@@ -172,7 +184,9 @@ def _order_by(rtype: str, sort: str | None) -> list[Any]:
             if definition is None or definition[0] not in ("date", "string", "number", "token"):
                 raise InputError(f"cannot sort {rtype} by {name!r}", field="_sort")
             table = schema.index_tables[definition[0]]
-            value_col = {"date": "low", "string": "value", "number": "value", "token": "code"}[definition[0]]
+            value_col = {"date": "low", "string": "value", "number": "value", "token": "code"}[
+                definition[0]
+            ]
             agg = sa.func.max if descending else sa.func.min
             column = (
                 sa.select(agg(table.c[value_col]))

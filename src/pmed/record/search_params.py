@@ -8,7 +8,7 @@ patient compartment follows FHIR's CompartmentDefinition "patient" for the types
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -107,7 +107,10 @@ SEARCH_PARAMS: dict[str, dict[str, tuple[Kind, list[str]]]] = {
     "Goal": {**_subject, "lifecycle-status": ("token", ["lifecycleStatus"])},
     "Claim": {**_patient, "created": ("date", ["created"]), "use": ("token", ["use"])},
     "ExplanationOfBenefit": {**_patient, "created": ("date", ["created"])},
-    "Coverage": {"beneficiary": ("reference", ["beneficiary"]), "patient": ("reference", ["beneficiary"])},
+    "Coverage": {
+        "beneficiary": ("reference", ["beneficiary"]),
+        "patient": ("reference", ["beneficiary"]),
+    },
     "ImagingStudy": {**_subject, "started": ("date", ["started"])},
     "Device": {**_patient, "type": ("token", ["type"])},
     "DocumentReference": {**_subject, "type": ("token", ["type"]), "date": ("date", ["date"])},
@@ -271,6 +274,22 @@ def _dates(value: Any) -> Iterator[tuple[str, str]]:
         yield low, high
 
 
+_Plan = list[tuple[str, str, list[list[str]]]]
+_PLANS: dict[str, _Plan] = {}
+
+
+def _plan(resource_type: str) -> _Plan:
+    """(name, kind, split paths) per parameter of a type, computed once."""
+    plan = _PLANS.get(resource_type)
+    if plan is None:
+        plan = [
+            (name, kind, [p.split(".") for p in paths])
+            for name, (kind, paths) in SEARCH_PARAMS.get(resource_type, {}).items()
+        ]
+        _PLANS[resource_type] = plan
+    return plan
+
+
 def extract_index_rows(
     resource: dict[str, Any], resolve: Callable[[str], str] | None = None
 ) -> dict[str, list[tuple[Any, ...]]]:
@@ -279,30 +298,39 @@ def extract_index_rows(
     `resolve` maps a reference string (e.g. `urn:uuid:…`) to its stored `Type/id` form.
     Values that do not parse (a malformed date) are skipped here; validation rejects them earlier.
     """
-    rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k in ("token", "string", "date", "reference", "number")}
-    for name, (kind, paths) in SEARCH_PARAMS.get(resource.get("resourceType", ""), {}).items():
+    rows: dict[str, list[tuple[Any, ...]]] = {
+        "token": [], "string": [], "date": [], "reference": [], "number": []
+    }  # fmt: skip
+    for name, kind, paths in _plan(resource.get("resourceType", "")):
         for path in paths:
-            for value in _values(resource, path.split(".")):
+            if len(path) == 1 and not path[0].endswith("[x]"):
+                node = resource.get(path[0])
+                if node is None:
+                    continue
+                values: Iterable[Any] = node if isinstance(node, list) else (node,)
+            else:
+                values = _values(resource, path)
+            for value in values:
                 if kind == "token":
                     rows["token"].extend((name, s, c) for s, c in _tokens(value))
-                elif kind == "string":
-                    rows["string"].extend(
-                        (name, normalize_string(s)[:255]) for s in _strings(value) if s.strip()
-                    )
+                elif kind == "reference":
+                    if isinstance(value, dict) and isinstance(value.get("reference"), str):
+                        ref = resolve(value["reference"]) if resolve else value["reference"]
+                        parts = split_reference(ref)
+                        target = parts if parts else (None, ref[:255])
+                        rows["reference"].append((name, *target))
                 elif kind == "date":
                     try:
                         rows["date"].extend((name, lo, hi) for lo, hi in _dates(value))
                     except ValueError:
                         continue
-                elif kind == "reference" and isinstance(value, dict):
-                    ref = value.get("reference")
-                    if isinstance(ref, str):
-                        ref = resolve(ref) if resolve else ref
-                        parts = split_reference(ref)
-                        target = parts if parts else (None, ref[:255])
-                        rows["reference"].append((name, *target))
+                elif kind == "string":
+                    rows["string"].extend(
+                        (name, normalize_string(s)[:255]) for s in _strings(value) if s.strip()
+                    )
                 elif kind == "number" and isinstance(value, dict):
                     number = value.get("value")
                     if isinstance(number, int | float) and not isinstance(number, bool):
-                        rows["number"].append((name, float(number), value.get("code") or value.get("unit")))
+                        unit = value.get("code") or value.get("unit")
+                        rows["number"].append((name, float(number), unit))
     return rows

@@ -81,9 +81,15 @@ def _instant(stored: str) -> str:
 
 
 def prepare_resource(
-    resource: dict[str, Any], resolve: Callable[[str], str] | None = None
+    resource: dict[str, Any],
+    resolve: Callable[[str], str] | None = None,
+    rewrite: Callable[[bytes], bytes] | None = None,
 ) -> PreparedResource:
-    """Serialise a resource for storage; server-owned meta fields are dropped before hashing."""
+    """Serialise a resource for storage; server-owned meta fields are dropped before hashing.
+
+    `resolve` maps reference strings for the index rows and compartment; `rewrite` applies the
+    same mapping to the serialised JSON (cheaper than rebuilding the dict).
+    """
     rtype, rid = resource.get("resourceType"), resource.get("id")
     if not isinstance(rtype, str) or not isinstance(rid, str) or not rid:
         raise InputError("resource needs a resourceType and an id to be stored", field="id")
@@ -95,12 +101,14 @@ def prepare_resource(
             resource["meta"] = trimmed
         else:
             del resource["meta"]
-    content = orjson.dumps(resource).decode()
+    raw = orjson.dumps(resource)
+    if rewrite is not None:
+        raw = rewrite(raw)
     return PreparedResource(
         type=rtype,
         id=rid,
-        content=content,
-        hash=hashlib.blake2b(content.encode(), digest_size=16).hexdigest(),
+        content=raw.decode(),
+        hash=hashlib.blake2b(raw, digest_size=16).hexdigest(),
         patient_id=_patient_of(resource, resolve),
         index_rows=extract_index_rows(resource, resolve),
     )
@@ -375,42 +383,48 @@ class Store:
 
     def delete(self, rtype: str, rid: str) -> None:
         """Mark deleted (a new version); the content stays in history. Unknown ids: NotFound."""
-        r, h = schema.resources.c, schema.resource_history
         with self.transaction() as conn:
-            row = conn.execute(
-                sa.select(r.version_id, r.last_updated, r.deleted, r.content).where(
-                    r.type == rtype, r.id == rid
-                )
-            ).first()
-            if row is None:
+            if not self.delete_in(conn, rtype, rid):
                 raise NotFoundError(f"{rtype}/{rid} is not in the store")
-            if row.deleted:
-                return
-            conn.execute(
-                h.insert(),
-                [
-                    {
-                        "type": rtype,
-                        "id": rid,
-                        "version_id": row.version_id,
-                        "last_updated": row.last_updated,
-                        "deleted": False,
-                        "content": row.content,
-                    }
-                ],
+
+    def delete_in(self, conn: Connection, rtype: str, rid: str) -> bool:
+        """Delete inside the caller's transaction; False when there was nothing to delete."""
+        r, h = schema.resources.c, schema.resource_history
+        row = conn.execute(
+            sa.select(r.version_id, r.last_updated, r.deleted, r.content).where(
+                r.type == rtype, r.id == rid
             )
-            conn.execute(
-                schema.resources.update()
-                .where(r.type == rtype, r.id == rid)
-                .values(
-                    version_id=row.version_id + 1,
-                    last_updated=_now(),
-                    deleted=True,
-                    content=None,
-                    hash="",
-                )
+        ).first()
+        if row is None:
+            return False
+        if row.deleted:
+            return True
+        conn.execute(
+            h.insert(),
+            [
+                {
+                    "type": rtype,
+                    "id": rid,
+                    "version_id": row.version_id,
+                    "last_updated": row.last_updated,
+                    "deleted": False,
+                    "content": row.content,
+                }
+            ],
+        )
+        conn.execute(
+            schema.resources.update()
+            .where(r.type == rtype, r.id == rid)
+            .values(
+                version_id=row.version_id + 1,
+                last_updated=_now(),
+                deleted=True,
+                content=None,
+                hash="",
             )
-            self._drop_index_rows(conn, [(rtype, rid)])
+        )
+        self._drop_index_rows(conn, [(rtype, rid)])
+        return True
 
     def write_batch(self, resources: Iterable[dict[str, Any]]) -> WriteSummary:
         """Write resources (with their ids) in one transaction: all of them, or none."""
@@ -418,28 +432,36 @@ class Store:
         with self.transaction() as conn:
             return self.write_prepared(conn, prepared)
 
-    def _current(self, conn: Connection, items: Sequence[PreparedResource]) -> dict[tuple[str, str], Any]:
+    def _current(
+        self, conn: Connection, items: Sequence[PreparedResource]
+    ) -> dict[tuple[str, str], Any]:
+        """The stored rows for these identities, looked up by primary key."""
         r = schema.resources.c
+        by_type: dict[str, list[str]] = {}
+        for item in items:
+            by_type.setdefault(item.type, []).append(item.id)
         found: dict[tuple[str, str], Any] = {}
-        ids = sorted({item.id for item in items})
-        for start in range(0, len(ids), _CHUNK):
-            rows = conn.execute(
-                sa.select(
-                    r.type, r.id, r.version_id, r.hash, r.deleted, r.content, r.last_updated
-                ).where(r.id.in_(ids[start : start + _CHUNK]))
-            ).all()
-            found.update({(row.type, row.id): row for row in rows})
+        for rtype, ids in by_type.items():
+            for start in range(0, len(ids), _CHUNK):
+                rows = conn.execute(
+                    sa.select(
+                        r.type, r.id, r.version_id, r.hash, r.deleted, r.content, r.last_updated
+                    ).where(r.type == rtype, r.id.in_(ids[start : start + _CHUNK]))
+                ).all()
+                found.update({(row.type, row.id): row for row in rows})
         return found
 
     def write_prepared(self, conn: Connection, items: Sequence[PreparedResource]) -> WriteSummary:
-        """Insert new, version changed, skip identical resources, inside the caller's transaction."""
+        """Insert new, version changed, skip identical resources, in the caller's transaction."""
         latest: dict[tuple[str, str], PreparedResource] = {}
         for item in items:  # within one batch the last write of an identity wins
             latest[(item.type, item.id)] = item
         current = self._current(conn, list(latest.values()))
         now = _now()
         summary = WriteSummary()
-        inserts, updates, history = [], [], []
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        history: list[dict[str, Any]] = []
         for key, item in latest.items():
             row = current.get(key)
             if row is not None and not row.deleted and row.hash == item.hash:
@@ -458,7 +480,9 @@ class Store:
                 inserts.append({**values, "version_id": 1})
                 summary.created += 1
             else:
-                updates.append({**{f"b_{k}": v for k, v in values.items()}, "b_version": row.version_id + 1})
+                updates.append(
+                    {**{f"b_{k}": v for k, v in values.items()}, "b_version": row.version_id + 1}
+                )
                 if not row.deleted:
                     history.append(
                         {
@@ -473,7 +497,8 @@ class Store:
                 summary.updated += 1
             summary.by_type[item.type] = summary.by_type.get(item.type, 0) + 1
         if inserts:
-            conn.execute(schema.resources.insert(), inserts)
+            columns = [c.name for c in schema.resources.columns]
+            _bulk_insert(conn, schema.resources, [tuple(i[c] for c in columns) for i in inserts])
         if history:
             conn.execute(schema.resource_history.insert(), history)
         if updates:
@@ -492,8 +517,8 @@ class Store:
                 updates,
             )
             self._drop_index_rows(conn, [(u["b_type"], u["b_id"]) for u in updates])
-        changed = [latest[(v["type"], v["id"])] for v in inserts] + [
-            latest[(u["b_type"], u["b_id"])] for u in updates
+        changed = [latest[(str(v["type"]), str(v["id"]))] for v in inserts] + [
+            latest[(str(u["b_type"]), str(u["b_id"]))] for u in updates
         ]
         self._insert_index_rows(conn, changed)
         return summary
@@ -501,14 +526,9 @@ class Store:
     @staticmethod
     def _insert_index_rows(conn: Connection, items: Sequence[PreparedResource]) -> None:
         for kind, table in schema.index_tables.items():
-            value_cols = [c.name for c in table.columns][3:]
-            rows = [
-                {"type": item.type, "id": item.id, "param": row[0], **dict(zip(value_cols, row[1:], strict=True))}
-                for item in items
-                for row in item.index_rows[kind]
-            ]
+            rows = [(item.type, item.id, *row) for item in items for row in item.index_rows[kind]]
             if rows:
-                conn.execute(table.insert(), rows)
+                _bulk_insert(conn, table, rows)
 
     @staticmethod
     def _drop_index_rows(conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
@@ -520,6 +540,15 @@ class Store:
                 ),
                 params,
             )
+
+
+def _bulk_insert(conn: Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
+    """executemany straight to the driver: SQLAlchemy's per-row parameter processing is the
+    bottleneck of ingest otherwise. Values must already be in column order and driver types."""
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    columns = ", ".join(c.name for c in table.columns)
+    placeholders = ", ".join([marker] * len(table.columns))
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({placeholders})", rows)
 
 
 def engine_label(url: str) -> str:
