@@ -36,7 +36,9 @@ def test_inclusion_proofs_match_the_ct_reference(vec: dict) -> None:
     leaves = LEAVES[: vec["size"]]
     proof = [bytes.fromhex(p) for p in vec["proof"]]
     assert merkle.inclusion_proof(vec["leaf"], leaves) == proof
-    assert merkle.verify_inclusion(vec["leaf"], vec["size"], leaves[vec["leaf"]], proof, ROOTS[vec["size"]])
+    assert merkle.verify_inclusion(
+        vec["leaf"], vec["size"], leaves[vec["leaf"]], proof, ROOTS[vec["size"]]
+    )
 
 
 @pytest.mark.parametrize("vec", VECTORS["consistency"], ids=lambda v: f"{v['size1']}-{v['size2']}")
@@ -77,7 +79,9 @@ def test_corrupted_inclusion_proofs_are_rejected(vec: dict) -> None:
         assert not merkle.verify_inclusion(*case), case[:2]
 
 
-@pytest.mark.parametrize("vec", VECTORS["consistency"][1:], ids=lambda v: f"{v['size1']}-{v['size2']}")
+@pytest.mark.parametrize(
+    "vec", VECTORS["consistency"][1:], ids=lambda v: f"{v['size1']}-{v['size2']}"
+)
 def test_corrupted_consistency_proofs_are_rejected(vec: dict) -> None:
     s1, s2 = vec["size1"], vec["size2"]
     proof = [bytes.fromhex(p) for p in vec["proof"]]

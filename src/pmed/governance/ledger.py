@@ -1,0 +1,526 @@
+"""The access ledger: an append-only, tamper-evident log of who did what to which record.
+
+Every entry is a FHIR AuditEvent-shaped JSON document, serialised canonically (sorted keys) with
+its position as `id`, and is a leaf of an RFC 6962 Merkle tree (`pmed.governance.merkle`).
+Signed checkpoints (Ed25519 over size and root) are written every `checkpoint_every` entries and
+on close; an outside party holding an old checkpoint can ask for a consistency proof to the
+current one and check that nothing was rewritten. Each row also carries a keyed BLAKE2b seal over
+(position, leaf hash) so that `verify_ledger` can name the exact entry that was edited, deleted,
+inserted or moved, not just the checkpoint interval it falls in.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from pmed.errors import InputError, NotFoundError, StoreError
+from pmed.governance import merkle, tables
+from pmed.governance.keys import KeyRing, public_jwk
+
+__all__ = [
+    "Checkpoint",
+    "Ledger",
+    "Problem",
+    "VerifyReport",
+    "audit_event",
+    "verify_checkpoint",
+    "verify_ledger",
+]
+
+_OUTCOME = {"success": "0", "denied": "4", "error": "8"}
+_ACTION_CODE = {
+    "read": "R",
+    "search": "E",
+    "create": "C",
+    "update": "U",
+    "delete": "D",
+    "export": "E",
+    "consent": "U",
+    "break-the-glass": "R",
+    "verify": "E",
+}
+_LEDGER_TEXT = "pmed access ledger"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def audit_event(
+    action: str,
+    *,
+    agent: str,
+    role: str | None = None,
+    patient_id: str | None = None,
+    entities: Sequence[str] = (),
+    outcome: str = "success",
+    purpose: str | None = None,
+    reason: str | None = None,
+    query: str | None = None,
+    recorded: str | None = None,
+) -> dict[str, Any]:
+    """An AuditEvent (FHIR R4) for one access: `agent` did `action` on `entities` of a patient.
+
+    `purpose` is a v3 PurposeOfUse code (TREAT, ETREAT for break-the-glass, HRESCH, PATRQT);
+    `reason` the stated reason (break-the-glass requires one).
+    """
+    event: dict[str, Any] = {
+        "resourceType": "AuditEvent",
+        "type": {
+            "system": "http://terminology.hl7.org/CodeSystem/audit-event-type",
+            "code": "rest",
+        },
+        "subtype": [{"system": "urn:pmed:audit-action", "code": action}],
+        "action": _ACTION_CODE.get(action, "E"),
+        "recorded": recorded or _now(),
+        "outcome": _OUTCOME.get(outcome, "8"),
+        "agent": [
+            {
+                "who": {"identifier": {"value": agent}},
+                "requestor": True,
+                **({"role": [{"text": role}]} if role else {}),
+            }
+        ],
+        "source": {"observer": {"display": "pmed"}},
+    }
+    if outcome != "success":
+        event["outcomeDesc"] = outcome
+    if purpose:
+        event["purposeOfEvent"] = [
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-ActReason",
+                        "code": purpose,
+                    }
+                ],
+                **({"text": reason} if reason else {}),
+            }
+        ]
+    what = [f"Patient/{patient_id}"] if patient_id else []
+    what += [e for e in entities if e not in what]
+    entity: list[dict[str, Any]] = [{"what": {"reference": ref}} for ref in what]
+    if query:
+        entity.append({"query": base64.b64encode(query.encode()).decode()})
+    if entity:
+        event["entity"] = entity
+    return event
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A signed tree head: the ledger had `size` entries with Merkle root `root` (hex)."""
+
+    size: int
+    root: str
+    recorded: str
+    key_id: str
+    signature: str
+
+    def signed_bytes(self) -> bytes:
+        root_b64 = base64.b64encode(bytes.fromhex(self.root)).decode()
+        return f"{_LEDGER_TEXT}\n{self.size}\n{root_b64}\n{self.recorded}\n".encode()
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def verify_checkpoint(cp: Checkpoint, public_key: ed25519.Ed25519PublicKey) -> bool:
+    try:
+        public_key.verify(base64.b64decode(cp.signature), cp.signed_bytes())
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _seal(mac_key: bytes, seq: int, leaf: bytes) -> str:
+    return hashlib.blake2b(seq.to_bytes(8, "big") + leaf, key=mac_key, digest_size=32).hexdigest()
+
+
+def _canonical(event: dict[str, Any]) -> bytes:
+    return orjson.dumps(event, option=orjson.OPT_SORT_KEYS)
+
+
+class Ledger:
+    """The append side of the log. Thread-safe; several processes may append to one database."""
+
+    def __init__(self, engine: Engine, keyring: KeyRing, *, checkpoint_every: int = 1000) -> None:
+        self.engine = engine
+        self.keyring = keyring
+        self.checkpoint_every = checkpoint_every
+        self._lock = threading.Lock()
+        self._key = keyring.ledger_key()
+        self._mac_key = keyring.ledger_mac_key()
+        self.key_id = public_jwk(self._key.public_key(), "EdDSA")["kid"]
+        try:
+            tables.create_all(engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot create the ledger tables: {exc}") from exc
+        self._frontier = merkle.Frontier()
+        self._checkpointed = 0
+        self._load()
+
+    @classmethod
+    def open(cls, engine: Engine, home: Any, *, checkpoint_every: int = 1000) -> Ledger:
+        return cls(engine, KeyRing(home), checkpoint_every=checkpoint_every)
+
+    @property
+    def public_key(self) -> ed25519.Ed25519PublicKey:
+        return self._key.public_key()
+
+    @property
+    def size(self) -> int:
+        return self._frontier.size
+
+    def root(self) -> bytes:
+        return self._frontier.root()
+
+    def _load(self) -> None:
+        e, c = tables.ledger_entries.c, tables.ledger_checkpoints.c
+        with self.engine.connect() as conn:
+            last = conn.execute(
+                sa.select(c.size, c.frontier).order_by(c.size.desc()).limit(1)
+            ).first()
+            frontier = merkle.Frontier()
+            if last is not None:
+                hashes = [bytes.fromhex(h) for h in orjson.loads(last.frontier)]
+                frontier = merkle.Frontier(int(last.size), hashes)
+                self._checkpointed = int(last.size)
+            rows = conn.execute(
+                sa.select(e.leaf_hash).where(e.seq >= frontier.size).order_by(e.seq)
+            )
+            for (leaf_hex,) in rows:
+                frontier.append(bytes.fromhex(leaf_hex))
+        self._frontier = frontier
+
+    # ---- appending ---------------------------------------------------------------------------
+
+    def append(self, event: dict[str, Any], *, patient_id: str | None = None) -> int:
+        """Append one AuditEvent; returns its position (the leaf index)."""
+        action = str(((event.get("subtype") or [{}])[0]).get("code", "other"))
+        with self._lock:
+            for _attempt in range(5):
+                seq = self._frontier.size
+                doc = {**event, "id": str(seq)}
+                data = _canonical(doc)
+                leaf = merkle.leaf_hash(data)
+                row = {
+                    "seq": seq,
+                    "recorded": str(doc.get("recorded", _now())),
+                    "patient_id": patient_id,
+                    "action": action[:32],
+                    "leaf_hash": leaf.hex(),
+                    "mac": _seal(self._mac_key, seq, leaf),
+                    "content": data.decode(),
+                }
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(tables.ledger_entries.insert(), [row])
+                except IntegrityError:  # another process appended at this position: catch up
+                    self._load()
+                    continue
+                except SQLAlchemyError as exc:
+                    raise StoreError(f"the ledger could not record the access: {exc}") from exc
+                self._frontier.append(leaf)
+                if self.size - self._checkpointed >= self.checkpoint_every:
+                    self._checkpoint_locked()
+                return seq
+        raise StoreError("the ledger could not find a free position after 5 attempts")
+
+    def record(self, action: str, **kwargs: Any) -> int:
+        """Build an `audit_event` and append it, indexed by its patient."""
+        return self.append(audit_event(action, **kwargs), patient_id=kwargs.get("patient_id"))
+
+    def checkpoint(self) -> Checkpoint | None:
+        """Sign and store a tree head for the current size (None if nothing new)."""
+        with self._lock:
+            return self._checkpoint_locked()
+
+    def _checkpoint_locked(self) -> Checkpoint | None:
+        if self.size == self._checkpointed:
+            return None
+        root = self._frontier.root().hex()
+        unsigned = Checkpoint(self.size, root, _now(), self.key_id, "")
+        signature = base64.b64encode(self._key.sign(unsigned.signed_bytes())).decode()
+        cp = Checkpoint(self.size, root, unsigned.recorded, self.key_id, signature)
+        row = {
+            **cp.as_dict(),
+            "frontier": orjson.dumps([h.hex() for h in self._frontier.hashes]).decode(),
+        }
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(tables.ledger_checkpoints.insert(), [row])
+        except IntegrityError:
+            pass  # another process signed this size already
+        self._checkpointed = self.size
+        return cp
+
+    def close(self) -> None:
+        """Write a final checkpoint (call on shutdown)."""
+        self.checkpoint()
+
+    # ---- reading and proofs ------------------------------------------------------------------
+
+    def checkpoints(self) -> list[Checkpoint]:
+        c = tables.ledger_checkpoints.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.size, c.root, c.recorded, c.key_id, c.signature).order_by(c.size)
+            ).all()
+        return [Checkpoint(int(r.size), r.root, r.recorded, r.key_id, r.signature) for r in rows]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        cps = self.checkpoints()
+        return cps[-1] if cps else None
+
+    def entry(self, seq: int) -> dict[str, Any]:
+        e = tables.ledger_entries.c
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(e.content).where(e.seq == seq)).first()
+        if row is None:
+            raise NotFoundError(f"the ledger has no entry {seq}")
+        entry: dict[str, Any] = orjson.loads(row.content)
+        return entry
+
+    def entries_for_patient(
+        self, patient_id: str, *, limit: int = 100, offset: int = 0
+    ) -> list[dict[str, Any]]:
+        """Who accessed this patient's record, newest first."""
+        e = tables.ledger_entries.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(e.content)
+                .where(e.patient_id == patient_id)
+                .order_by(e.seq.desc())
+                .limit(limit)
+                .offset(offset)
+            ).all()
+        return [orjson.loads(r.content) for r in rows]
+
+    def leaf_hashes(self, size: int) -> list[bytes]:
+        e = tables.ledger_entries.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(e.leaf_hash).where(e.seq < size).order_by(e.seq)).all()
+        return [bytes.fromhex(r.leaf_hash) for r in rows]
+
+    def _check_size(self, size: int | None) -> int:
+        n = self.size if size is None else size
+        if not 0 < n <= self.size:
+            raise InputError(f"tree size must be between 1 and {self.size}", field="size")
+        return n
+
+    def inclusion_proof(self, seq: int, size: int | None = None) -> dict[str, Any]:
+        """Audit path of entry `seq` in the tree of `size` entries (default: all)."""
+        n = self._check_size(size)
+        if not 0 <= seq < n:
+            raise InputError(f"entry {seq} is not in a tree of {n} entries", field="index")
+        leaves = self.leaf_hashes(n)
+        return {
+            "index": seq,
+            "size": n,
+            "leafHash": leaves[seq].hex(),
+            "root": merkle.tree_root(leaves).hex(),
+            "proof": [h.hex() for h in merkle.inclusion_proof(seq, leaves)],
+        }
+
+    def consistency_proof(self, size1: int, size2: int | None = None) -> dict[str, Any]:
+        """Proof that the tree of `size1` entries is a prefix of the tree of `size2`."""
+        n = self._check_size(size2)
+        if not 0 < size1 <= n:
+            raise InputError(f"first size must be between 1 and {n}", field="first")
+        leaves = self.leaf_hashes(n)
+        return {
+            "first": size1,
+            "second": n,
+            "firstRoot": merkle.tree_root(leaves[:size1]).hex(),
+            "secondRoot": merkle.tree_root(leaves).hex(),
+            "proof": [h.hex() for h in merkle.consistency_proof(size1, leaves)],
+        }
+
+
+# ---- verification ------------------------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    """One located fault: `kind` in missing, edited, forged, moved, inserted, deleted,
+    truncated, checkpoint-mismatch, bad-signature; `seq` the position it concerns."""
+
+    seq: int
+    kind: str
+    detail: str
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    checkpoints: int = 0
+    root: str = ""
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "checkpoints": self.checkpoints,
+            "root": self.root,
+            "problems": [asdict(p) for p in self.problems],
+        }
+
+
+def _embedded_id(content: str) -> int | None:
+    try:
+        value = orjson.loads(content).get("id")
+        return int(value)
+    except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+        return None
+
+
+def _diagnose(
+    seq: int, leaf: bytes, stored_leaf: str, mac: str, content: str, mac_key: bytes
+) -> tuple[str, int | None, str]:
+    """Why row `seq` fails its seal: (kind, original position if known, detail)."""
+    original = _embedded_id(content)
+    if original is not None and original != seq and _seal(mac_key, original, leaf) == mac:
+        return "moved", original, f"entry recorded at position {original} is now at {seq}"
+    if stored_leaf != leaf.hex():
+        return "edited", seq, "content changed after it was recorded (hash no longer matches)"
+    return "forged", seq, "seal does not match: entry edited with a recomputed hash, or inserted"
+
+
+def _rows(engine: Engine) -> Iterator[Any]:
+    e = tables.ledger_entries.c
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=20000).execute(
+            sa.select(e.seq, e.leaf_hash, e.mac, e.content).order_by(e.seq)
+        )
+        yield from result
+
+
+def verify_ledger(engine: Engine, keyring: KeyRing) -> VerifyReport:
+    """Recompute every leaf and the tree, check every seal and signed checkpoint, and locate
+    each edited, deleted, inserted or reordered entry."""
+    tables.create_all(engine)
+    mac_key = keyring.ledger_mac_key()
+    public = keyring.ledger_key().public_key()
+    key_id = public_jwk(public, "EdDSA")["kid"]
+    report = VerifyReport()
+    c = tables.ledger_checkpoints.c
+    with engine.connect() as conn:
+        cps = [
+            Checkpoint(int(r.size), r.root, r.recorded, r.key_id, r.signature)
+            for r in conn.execute(
+                sa.select(c.size, c.root, c.recorded, c.key_id, c.signature).order_by(c.size)
+            )
+        ]
+    report.checkpoints = len(cps)
+    for cp in cps:
+        if cp.key_id != key_id or not verify_checkpoint(cp, public):
+            report.problems.append(
+                Problem(
+                    cp.size, "bad-signature", f"checkpoint at size {cp.size} is not validly signed"
+                )
+            )
+    pending = [cp for cp in cps]
+    pending.reverse()
+    frontier = merkle.Frontier()
+    sha256, blake2b = hashlib.sha256, hashlib.blake2b
+    moved: list[tuple[int, int]] = []
+    flagged: dict[int, Problem] = {}
+    expected = 0
+    for seq, stored_leaf, mac, content in _rows(engine):
+        if seq != expected:
+            report.problems.append(
+                Problem(expected, "missing", f"entries {expected}..{seq - 1} are missing (deleted)")
+            )
+            expected = seq
+        leaf = sha256(b"\x00" + content.encode()).digest()
+        seal = blake2b(seq.to_bytes(8, "big") + leaf, key=mac_key, digest_size=32).hexdigest()
+        if seal != mac or stored_leaf != leaf.hex():
+            kind, original, detail = _diagnose(seq, leaf, stored_leaf, mac, content, mac_key)
+            problem = Problem(seq, kind, detail)
+            flagged[seq] = problem
+            report.problems.append(problem)
+            if kind == "moved" and original is not None:
+                moved.append((seq, original))
+        frontier.append(leaf)
+        expected += 1
+        while pending and pending[-1].size <= frontier.size:
+            cp = pending.pop()
+            if cp.size == frontier.size and frontier.root().hex() != cp.root:
+                report.problems.append(
+                    Problem(
+                        cp.size,
+                        "checkpoint-mismatch",
+                        f"entries before {cp.size} do not hash to the signed checkpoint",
+                    )
+                )
+    for cp in pending:
+        report.problems.append(
+            Problem(
+                cp.size, "truncated", f"checkpoint covers {cp.size} entries; only {expected} remain"
+            )
+        )
+    _explain_shifts(moved, flagged, report)
+    report.entries = frontier.size
+    report.root = frontier.root().hex()
+    return report
+
+
+def _explain_shifts(
+    moved: list[tuple[int, int]], flagged: dict[int, Problem], report: VerifyReport
+) -> None:
+    """Runs of entries moved by the same offset mean a deletion (offset > 0) or an insertion
+    (offset < 0) just before the run; a pair moved into each other's place is a reordering."""
+    by_pos = dict(moved)
+    for pos, orig in moved:
+        if by_pos.get(orig) == pos and pos < orig:
+            report.problems.append(
+                Problem(pos, "reordered", f"entries {pos} and {orig} were swapped")
+            )
+    runs: list[tuple[int, int]] = []  # (first position, offset)
+    for pos, orig in moved:
+        d = orig - pos
+        if by_pos.get(orig) == pos:
+            continue
+        if runs and by_pos.get(pos - 1) is not None and by_pos[pos - 1] - (pos - 1) == d:
+            continue
+        runs.append((pos, d))
+    for pos, d in runs:
+        if d > 0:
+            report.problems.append(
+                Problem(
+                    pos,
+                    "deleted",
+                    f"{d} entries deleted at position {pos}; later entries renumbered",
+                )
+            )
+        else:
+            start = pos + d
+            for p in range(start, pos):
+                if p in flagged:
+                    flagged[p].kind = "inserted"
+            report.problems.append(
+                Problem(
+                    start,
+                    "inserted",
+                    f"{-d} entries inserted at position {start}; later entries renumbered",
+                )
+            )
