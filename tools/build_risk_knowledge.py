@@ -18,7 +18,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from knowledge_io import SHARED, write_knowledge  # noqa: E402
+from knowledge_io import SHARED, write_knowledge
 
 GENERATED_BY = "tools/build_risk_knowledge.py"
 PREVENT_TSV = SHARED / "data" / "risk" / "prevent_coefficients.tsv"
@@ -27,7 +27,7 @@ _SEXES = {"women": "female", "men": "male"}
 
 
 def parse_prevent(path: Path) -> dict[str, Any]:
-    """`## <model>_<horizon>` sections of `variable<TAB>women_cvd<TAB>men_cvd…` rows → nested dict."""
+    """`## <model>_<horizon>` sections of `variable<TAB>women_cvd…` rows → a nested dict."""
     models: dict[str, Any] = {}
     terms: list[str] = []
     section: tuple[str, str] | None = None
@@ -232,12 +232,22 @@ CKD_EPI_2021: dict[str, Any] = {
     "age_base": 0.9938,
     "female_factor": 1.012,
     "kdigo_g_stages": [
-        {"stage": "G1", "from": 90, "label": "normal or high"},
-        {"stage": "G2", "from": 60, "label": "mildly decreased"},
-        {"stage": "G3a", "from": 45, "label": "mildly to moderately decreased"},
-        {"stage": "G3b", "from": 30, "label": "moderately to severely decreased"},
-        {"stage": "G4", "from": 15, "label": "severely decreased"},
-        {"stage": "G5", "from": 0, "label": "kidney failure"},
+        {"stage": "G1", "from": 90, "label": "normal or high", "severity": "info"},
+        {"stage": "G2", "from": 60, "label": "mildly decreased", "severity": "low"},
+        {
+            "stage": "G3a",
+            "from": 45,
+            "label": "mildly to moderately decreased",
+            "severity": "moderate",
+        },
+        {
+            "stage": "G3b",
+            "from": 30,
+            "label": "moderately to severely decreased",
+            "severity": "moderate",
+        },
+        {"stage": "G4", "from": 15, "label": "severely decreased", "severity": "high"},
+        {"stage": "G5", "from": 0, "label": "kidney failure", "severity": "critical"},
     ],
 }
 
@@ -516,6 +526,33 @@ TREATMENT_EFFECTS: dict[str, Any] = {
 }
 
 
+# Risk categories used for a result's band and severity.
+RISK_CATEGORIES: dict[str, Any] = {
+    "ascvd_10y": {
+        "citation": "Arnett DK et al., 2019 ACC/AHA Guideline on the Primary Prevention of "
+        "Cardiovascular Disease, Circulation 2019;140:e596-e646 (10-year ASCVD risk: low <5%, "
+        "borderline 5-<7.5%, intermediate 7.5-<20%, high >=20%); applied to PREVENT 10-year "
+        "risks as in Khan SS et al., Circulation 2024",
+        "bands": [
+            {"from": 0, "band": "low", "severity": "low"},
+            {"from": 5, "band": "borderline", "severity": "moderate"},
+            {"from": 7.5, "band": "intermediate", "severity": "moderate"},
+            {"from": 20, "band": "high", "severity": "high"},
+        ],
+    },
+    "framingham_10y": {
+        "citation": "D'Agostino RB Sr et al., Circulation 2008;117:743-753 and NCEP ATP III "
+        "(Circulation 2002;106:3143-3421): 10-year risk <10% low, 10-20% intermediate, "
+        ">20% high",
+        "bands": [
+            {"from": 0, "band": "low", "severity": "low"},
+            {"from": 10, "band": "intermediate", "severity": "moderate"},
+            {"from": 20, "band": "high", "severity": "high"},
+        ],
+    },
+}
+
+
 def _write(name: str, data: Any, source: str, version: str, licence: str) -> None:
     path = write_knowledge(
         name, data, source=source, version=version, licence=licence, generated_by=GENERATED_BY
@@ -595,6 +632,13 @@ def main() -> None:
         "Seymour CW et al., JAMA 2016;315:762-774",
         "2016",
         "published score (facts)",
+    )
+    _write(
+        "risk/risk_categories",
+        RISK_CATEGORIES,
+        "2019 ACC/AHA primary prevention guideline; NCEP ATP III",
+        "2019",
+        "published thresholds (facts)",
     )
     _write(
         "dosing/warfarin_iwpc",
