@@ -1,0 +1,17 @@
+"""Cohort queries over many patients: definitions, SQL extraction from the store, feature frames.
+
+`pmed models train` = `extract_cohort` here, then `pmed.models.train` on the resulting frame.
+"""
+
+from pmed.population.cohort import CohortDefinition, load_definition
+from pmed.population.extract import extract_cohort
+from pmed.population.features import GROUP_COLUMNS, FeatureSet, FeatureSpec
+
+__all__ = [
+    "GROUP_COLUMNS",
+    "CohortDefinition",
+    "FeatureSet",
+    "FeatureSpec",
+    "extract_cohort",
+    "load_definition",
+]

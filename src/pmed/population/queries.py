@@ -1,0 +1,324 @@
+"""SQL over the store's index tables (`pmed.record.schema`): one set-based query per feature group.
+
+Nothing here loads resources one by one: conditions, medications, observations and encounters
+are found through `idx_token`/`idx_date`/`idx_number`, joined to `resources` for the patient
+compartment, aggregated in the database where SQL can (first date, counts) and streamed out in
+partitions otherwise. Only Patient resources (race and ethnicity live in US Core extensions that
+are not indexed) and Observations whose value sits in a component (blood pressure panels) are
+parsed from JSON. The same statements run on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import orjson
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from pmed.population.cohort import CodeRef
+from pmed.record import schema
+from pmed.record.codesets import ICD10_SYSTEMS
+
+__all__ = [
+    "condition_dates",
+    "encounter_stats",
+    "medication_flags",
+    "observation_values",
+    "patient_rows",
+]
+
+_PART = 20_000
+_US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
+_RACE = {
+    "2106-3": "white",
+    "2054-5": "black",
+    "2028-9": "asian",
+    "1002-5": "american indian or alaska native",
+    "2076-8": "native hawaiian or pacific islander",
+}
+_ETHNICITY = {"2135-2": "hispanic", "2186-5": "not hispanic"}
+
+R = schema.resources
+T = schema.idx_token
+D = schema.idx_date
+N = schema.idx_number
+
+
+def _code_filter(ref: CodeRef, token: sa.Table) -> sa.ColumnElement[bool]:
+    """`token` rows matching the resolved codes: exact (system, code) or ICD-10 prefix ranges."""
+    by_system: dict[str, list[str]] = {}
+    for system, code in ref.exact:
+        by_system.setdefault(system, []).append(code)
+    clauses: list[sa.ColumnElement[bool]] = [
+        sa.and_(token.c.system == system, token.c.code.in_(sorted(codes)))
+        for system, codes in sorted(by_system.items())
+    ]
+    for prefix in ref.icd10_prefixes:
+        for form in {prefix, prefix.replace(".", "")}:
+            upper = form[:-1] + chr(ord(form[-1]) + 1)
+            clauses.append(
+                sa.and_(
+                    token.c.system.in_(sorted(ICD10_SYSTEMS)),
+                    token.c.code >= form,
+                    token.c.code < upper,
+                )
+            )
+    return sa.or_(*clauses) if clauses else sa.false()
+
+
+def _patients_filter(column: Any, patient_ids: Sequence[str] | None) -> list[Any]:
+    return [] if patient_ids is None else [column.in_(list(patient_ids))]
+
+
+def _stream(conn: Connection, query: Any, schema_: dict[str, Any]) -> Iterator[pl.DataFrame]:
+    """Rows of `query` as Polars frames of at most `_PART` rows each."""
+    result = conn.execution_options(stream_results=True, yield_per=_PART).execute(query)
+    names = list(schema_)
+    for part in result.partitions(_PART):
+        yield pl.DataFrame([tuple(row) for row in part], schema=schema_, orient="row").select(names)
+
+
+def _collect(conn: Connection, query: Any, schema_: dict[str, Any]) -> pl.DataFrame:
+    parts = list(_stream(conn, query, schema_))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=schema_)
+
+
+def _extension_code(resource: dict[str, Any], name: str, table: dict[str, str]) -> str | None:
+    for ext in resource.get("extension") or ():
+        if ext.get("url") != _US_CORE + name:
+            continue
+        text = None
+        for sub in ext.get("extension") or ():
+            if sub.get("url") == "ombCategory":
+                code = (sub.get("valueCoding") or {}).get("code")
+                if code in table:
+                    return table[code]
+            elif sub.get("url") == "text":
+                text = sub.get("valueString")
+        return "other" if text else None
+    return None
+
+
+def patient_rows(conn: Connection, patient_ids: Sequence[str] | None = None) -> pl.DataFrame:
+    """One row per current Patient: id, birth date, sex, race, ethnicity, death date.
+
+    Parsed from the stored JSON (streamed), since the US Core race/ethnicity extensions are not
+    search parameters. Dates are ISO strings; missing values are null.
+    """
+    query = sa.select(R.c.id, R.c.content).where(
+        R.c.type == "Patient", R.c.deleted.is_(False), *_patients_filter(R.c.id, patient_ids)
+    )
+    cols: dict[str, list[Any]] = {
+        k: [] for k in ("patient_id", "birth_date", "sex", "race", "ethnicity", "death_date")
+    }
+    result = conn.execution_options(stream_results=True, yield_per=_PART).execute(query)
+    for part in result.partitions(_PART):
+        for rid, content in part:
+            res = orjson.loads(content)
+            cols["patient_id"].append(rid)
+            cols["birth_date"].append(res.get("birthDate"))
+            cols["sex"].append(res.get("gender"))
+            cols["race"].append(_extension_code(res, "us-core-race", _RACE))
+            cols["ethnicity"].append(_extension_code(res, "us-core-ethnicity", _ETHNICITY))
+            dead = res.get("deceasedDateTime")
+            cols["death_date"].append(dead[:10] if isinstance(dead, str) else None)
+    return pl.DataFrame(cols, schema={k: pl.Utf8 for k in cols})
+
+
+def condition_dates(
+    conn: Connection, ref: CodeRef, index_end: str, patient_ids: Sequence[str] | None = None
+) -> pl.DataFrame:
+    """Per patient: the first matching Condition on/before index and the first after it.
+
+    A condition's date is its onset, else its recorded date (the earlier of the indexed two).
+    Columns: patient_id, first_before, first_after (ISO instants, null when none).
+    """
+    per_condition = (
+        sa.select(R.c.patient_id.label("pid"), sa.func.min(D.c.low).label("low"))
+        .select_from(T)
+        .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
+        .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+        .where(
+            T.c.type == "Condition",
+            T.c.param == "code",
+            _code_filter(ref, T),
+            D.c.param.in_(["onset-date", "recorded-date"]),
+            R.c.patient_id.is_not(None),
+            *_patients_filter(R.c.patient_id, patient_ids),
+        )
+        .group_by(T.c.id, R.c.patient_id)
+        .subquery()
+    )
+    low = per_condition.c.low
+    query = sa.select(
+        per_condition.c.pid,
+        sa.func.min(sa.case((low <= index_end, low))).label("first_before"),
+        sa.func.min(sa.case((low > index_end, low))).label("first_after"),
+    ).group_by(per_condition.c.pid)
+    return _collect(
+        conn, query, {"patient_id": pl.Utf8, "first_before": pl.Utf8, "first_after": pl.Utf8}
+    )
+
+
+def medication_flags(
+    conn: Connection,
+    ref: CodeRef,
+    window: tuple[str, str],
+    patient_ids: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Patients with a matching MedicationRequest (authored) or MedicationStatement (effective)
+    in the window [start, end]. Column: patient_id (one row per patient)."""
+    frames = []
+    for rtype, date_param in (
+        ("MedicationRequest", "authoredon"),
+        ("MedicationStatement", "effective"),
+    ):
+        query = (
+            sa.select(R.c.patient_id)
+            .distinct()
+            .select_from(T)
+            .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
+            .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+            .where(
+                T.c.type == rtype,
+                T.c.param == "code",
+                _code_filter(ref, T),
+                D.c.param == date_param,
+                D.c.low <= window[1],
+                D.c.high >= window[0],
+                R.c.patient_id.is_not(None),
+                *_patients_filter(R.c.patient_id, patient_ids),
+            )
+        )
+        frames.append(_collect(conn, query, {"patient_id": pl.Utf8}))
+    return pl.concat(frames).unique()
+
+
+def observation_values(
+    conn: Connection,
+    ref: CodeRef,
+    window: tuple[str, str],
+    patient_ids: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Every value of a matching Observation dated in the window: patient_id, code, value, unit,
+    date. Top-level `valueQuantity` comes from `idx_number`; values inside a component with a
+    matching code (e.g. systolic 8480-6 in a blood-pressure panel) are read from the JSON."""
+    out_schema = {
+        "patient_id": pl.Utf8,
+        "code": pl.Utf8,
+        "value": pl.Float64,
+        "unit": pl.Utf8,
+        "date": pl.Utf8,
+    }
+    top = (
+        sa.select(R.c.patient_id, T.c.code, N.c.value, N.c.unit, D.c.low)
+        .select_from(T)
+        .join(N, sa.and_(N.c.type == T.c.type, N.c.id == T.c.id))
+        .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
+        .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+        .where(
+            T.c.type == "Observation",
+            T.c.param == "code",
+            _code_filter(ref, T),
+            N.c.param == "value-quantity",
+            D.c.param == "date",
+            D.c.low >= window[0],
+            D.c.low <= window[1],
+            R.c.patient_id.is_not(None),
+            *_patients_filter(R.c.patient_id, patient_ids),
+        )
+    )
+    frames = list(_stream(conn, top, out_schema))
+    component = (
+        sa.select(R.c.patient_id, R.c.content, D.c.low)
+        .select_from(T)
+        .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
+        .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+        .where(
+            T.c.type == "Observation",
+            T.c.param == "component-code",
+            _code_filter(ref, T),
+            D.c.param == "date",
+            D.c.low >= window[0],
+            D.c.low <= window[1],
+            R.c.patient_id.is_not(None),
+            *_patients_filter(R.c.patient_id, patient_ids),
+        )
+    )
+    wanted = {code for _, code in ref.exact}
+    result = conn.execution_options(stream_results=True, yield_per=_PART).execute(component)
+    for part in result.partitions(_PART):
+        rows = []
+        for pid, content, low in part:
+            for comp in orjson.loads(content).get("component") or ():
+                qty = comp.get("valueQuantity") or {}
+                value = qty.get("value")
+                if not isinstance(value, int | float) or isinstance(value, bool):
+                    continue
+                for coding in (comp.get("code") or {}).get("coding") or ():
+                    if coding.get("code") in wanted:
+                        rows.append(
+                            (
+                                pid,
+                                coding["code"],
+                                float(value),
+                                qty.get("code") or qty.get("unit"),
+                                low,
+                            )
+                        )
+                        break
+        if rows:
+            frames.append(pl.DataFrame(rows, schema=out_schema, orient="row"))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=out_schema)
+
+
+def encounter_stats(
+    conn: Connection,
+    window: tuple[str, str] | None,
+    patient_ids: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Per patient: encounters starting in the window, and the first and last encounter dates
+    overall (time in the record). Columns: patient_id, n_window, first_seen, last_seen."""
+    low = D.c.low
+    in_window = sa.and_(low >= window[0], low <= window[1]) if window else sa.false()
+    query = (
+        sa.select(
+            R.c.patient_id,
+            sa.func.sum(sa.case((in_window, 1), else_=0)).label("n_window"),
+            sa.func.min(low).label("first_seen"),
+            sa.func.max(low).label("last_seen"),
+        )
+        .select_from(D)
+        .join(R, sa.and_(R.c.type == D.c.type, R.c.id == D.c.id))
+        .where(
+            D.c.type == "Encounter",
+            D.c.param == "date",
+            R.c.patient_id.is_not(None),
+            *_patients_filter(R.c.patient_id, patient_ids),
+        )
+        .group_by(R.c.patient_id)
+    )
+    return _collect(
+        conn,
+        query,
+        {"patient_id": pl.Utf8, "n_window": pl.Int64, "first_seen": pl.Utf8, "last_seen": pl.Utf8},
+    )
+
+
+def codes_present(
+    conn: Connection, ref: CodeRef, rtypes: Sequence[str], param: str = "code"
+) -> int:
+    """How many index rows of these types match `ref` (0 means the codes never occur)."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(T)
+        .where(
+            T.c.type.in_(list(rtypes)),
+            T.c.param.in_([param, "component-code"]),
+            _code_filter(ref, T),
+        )
+    )
+    return int(conn.execute(query).scalar_one())
