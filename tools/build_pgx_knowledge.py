@@ -173,6 +173,9 @@ def build_definitions() -> dict[str, Any]:
             ],
             "exemptions": _exemption(exemptions.get(gene)),
         }
+        subs = dict(d.get("suballelesMap", {}))  # suballele -> parent
+        if subs:
+            genes[gene]["suballeles"] = subs  # reported under the parent name, as PharmCAT does
     return {
         "genes": genes,
         "contig_lengths": CONTIG_LENGTHS,
@@ -202,8 +205,11 @@ def build_phenotypes() -> dict[str, Any]:
                 for a in data["namedAlleles"]
             },
             "diplotypes": {
-                d["diplotype"]: [d.get("phenotype") or d.get("generesult"), d.get("activityScore"),
-                                 d.get("lookupkey")]  # fmt: skip
+                d["diplotype"]: [
+                    d.get("phenotype") or d.get("generesult"),
+                    d.get("activityScore"),
+                    d.get("lookupkey"),
+                ]  # fmt: skip
                 for d in data["diplotypes"]
             },
         }

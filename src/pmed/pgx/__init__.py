@@ -1,5 +1,25 @@
-"""Pharmacogenomics: VCF → diplotypes → phenotypes → CPIC drug recommendations."""
+"""Pharmacogenomics: VCF → named-allele diplotypes → phenotypes → CPIC recommendations.
 
-from pmed.pgx.recommender import DrugInfo, DrugRecommendation, drugs, recommend, to_findings
+Staged like PharmCAT (Sangkuhl et al., Clin Pharmacol Ther 2020;107:203-210): `call` runs the
+reader, matcher and phenotyper; `gene_findings` turns a sample's calls into `Finding`s.
+"""
 
-__all__ = ["DrugInfo", "DrugRecommendation", "drugs", "recommend", "to_findings"]
+from __future__ import annotations
+
+from pmed.pgx.calling import call, iter_calls
+from pmed.pgx.findings import gene_findings
+from pmed.pgx.models import GeneCall, Genotype, SampleCalls
+from pmed.pgx.outside import outside_call, read_outside
+
+__all__ = [
+    "GeneCall",
+    "Genotype",
+    "SampleCalls",
+    "call",
+    "gene_findings",
+    "iter_calls",
+    "outside_call",
+    "read_outside",
+]
+
+# ---- recommender (CPIC guidelines) exports below this line: pmed.pgx.recommend -------------

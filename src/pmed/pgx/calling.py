@@ -1,0 +1,175 @@
+"""The PGx calling pipeline: VCF → genotypes → named-allele diplotypes → phenotypes, per sample.
+
+Stages as in PharmCAT (Sangkuhl et al., Clin Pharmacol Ther 2020;107:203-210): reader
+(`vcf_reader`), build check (`build`), named-allele matcher (`matcher` + `gene_rules`),
+phenotyper (`phenotyper`); outside calls (`outside`) override or add genes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pmed.pgx.build import Position, detect_build, positions_by_build
+from pmed.pgx.definitions import GeneDefinition, gene_definitions
+from pmed.pgx.gene_rules import call_gene
+from pmed.pgx.models import GeneCall, Genotype, SampleCalls
+from pmed.pgx.outside import read_outside
+from pmed.pgx.phenotyper import phenotype_of
+from pmed.pgx.vcf_reader import Site, VcfData, norm_chrom, read_vcf
+
+__all__ = ["call", "iter_calls", "vcf_genes"]
+
+
+def vcf_genes() -> list[GeneDefinition]:
+    return [g for g in gene_definitions().values() if g.called_from_vcf]
+
+
+@lru_cache(maxsize=1)
+def _maps() -> dict[str, dict[tuple[str, int], list[Position]]]:
+    return positions_by_build(vcf_genes())
+
+
+@lru_cache(maxsize=None)
+def _activity(gene: str) -> dict[str, float]:
+    from pmed.knowledge import load
+
+    raw = load("pgx/phenotypes").data["genes"].get(gene, {}).get("alleles", {})
+    out: dict[str, float] = {}
+    for name, a in raw.items():
+        try:
+            out[name] = float(a["activity"])
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+def _site_alleles(site: Site, def_ref: str) -> list[str]:
+    if site.block:
+        return [def_ref]
+    alleles = [site.ref, *site.alts]
+    if site.ref != def_ref and len(site.ref) > len(def_ref) and site.ref.startswith(def_ref):
+        extra = site.ref[len(def_ref) :]
+        alleles = [
+            a[: -len(extra)] if a.endswith(extra) and len(a) > len(extra) else a for a in alleles
+        ]
+    return alleles
+
+
+@dataclass(slots=True)
+class _Slot:
+    """One definition position of one gene, resolved against the VCF once for all samples."""
+
+    sites: list[tuple[Site, list[str]]]
+
+
+def _slots(data: VcfData, gene: GeneDefinition, build: str) -> list[_Slot | None]:
+    chrom = norm_chrom(gene.chromosome)
+    out: list[_Slot | None] = []
+    for v in gene.variants:
+        pos = v.position if build == "GRCh38" else v.grch37_position
+        sites = data.sites.get((chrom, pos)) if pos is not None else None
+        if not sites:
+            out.append(None)
+            continue
+        ref = v.ref if build == "GRCh38" else (v.grch37_ref or v.ref)
+        out.append(_Slot([(s, _site_alleles(s, ref)) for s in sites]))
+    return out
+
+
+def _genotype(slot: _Slot | None, j: int, gt_table: list, cache: dict) -> Genotype | None:
+    if slot is None:
+        return None
+    chosen: Genotype | None = None
+    for site, alleles in slot.sites:
+        code = site.codes[j]
+        ps = site.ps[j] if site.ps is not None else None
+        key = (id(site), code, ps)
+        g = cache.get(key)
+        if g is None:
+            idx, phased = gt_table[code]
+            g = Genotype(
+                tuple(alleles[i] if i is not None and i < len(alleles) else None for i in idx),
+                phased,
+                (ps if ps is not None else 0) if phased else None,
+            )
+            cache[key] = g
+        if chosen is None or any(i not in (0, None) for i in gt_table[code][0]):
+            chosen = g
+            if any(i not in (0, None) for i in gt_table[code][0]):
+                break
+    return chosen
+
+
+def _gene_call(gene: GeneDefinition, genotypes: list[Genotype | None]) -> GeneCall:
+    match = call_gene(gene, genotypes, _activity(gene.gene))
+    pheno = phenotype_of(gene.gene, match.diplotypes)
+    call = GeneCall(
+        gene=gene.gene,
+        diplotypes=["/".join(d) for d in match.diplotypes],
+        phenotype=pheno.phenotype,
+        activity_score=pheno.activity_score,
+        lookup_key=pheno.lookup_key,
+        missing_positions=sorted(match.missing),
+        score=match.score,
+        phased=match.phased,
+        notes=list(match.notes),
+    )
+    if not match.diplotypes:
+        call.phenotype = "Indeterminate" if len(match.missing) < len(gene.variants) else None
+        call.lookup_key = None
+    for v, g in zip(gene.variants, genotypes, strict=True):
+        if g is not None and any(a is not None and a != v.ref for a in g.alleles):
+            sep = "|" if g.phased else "/"
+            call.variants[v.label] = sep.join(a or "." for a in g.alleles)
+    return call
+
+
+def iter_calls(
+    vcf_path: str | Path,
+    *,
+    outside: str | Path | None = None,
+    sample: str | None = None,
+) -> Iterator[SampleCalls]:
+    """Yield one SampleCalls per sample (see `call`)."""
+    outside_calls = read_outside(outside) if outside else {}
+    maps = _maps()
+    wanted = set(maps["GRCh38"]) | set(maps["GRCh37"])
+    data = read_vcf(vcf_path, wanted, sample=sample)
+    build, how = detect_build(data, maps)
+    genes = vcf_genes()
+    slots = {g.gene: _slots(data, g, build) for g in genes}
+    notes = [f"genome build {build} ({how})"]
+    if build == "GRCh37":
+        notes.append(
+            "GRCh37 input: matched at GRCh37 coordinates (PyPGx variant table, gene offsets); "
+            "positions are reported in GRCh38"
+        )
+    for j, name in enumerate(data.samples):
+        cache: dict = {}
+        result = SampleCalls(sample=name, build=build, source_file=str(vcf_path), notes=notes)
+        for gene in genes:
+            genotypes = [_genotype(s, j, data.gt_table, cache) for s in slots[gene.gene]]
+            result.genes[gene.gene] = _gene_call(gene, genotypes)
+        for gene_name, outside_call in outside_calls.items():
+            if gene_name in result.genes:
+                outside_call.notes.append("overrides the call from the VCF")
+            result.genes[gene_name] = outside_call
+        yield result
+
+
+def call(
+    vcf_path: str | Path,
+    *,
+    outside: str | Path | None = None,
+    sample: str | None = None,
+) -> list[SampleCalls]:
+    """Call every PGx gene for every sample of a VCF (or only `sample`).
+
+    `outside`: a PharmCAT-style outside-call TSV (CYP2D6, HLA-A, HLA-B, MT-RNR1, or any gene to
+    override). Raises `InputError` naming the file for unreadable input, no PGx positions, an
+    unknown sample or a wrong genome build; missing positions are reported per gene.
+    """
+    return list(iter_calls(vcf_path, outside=outside, sample=sample))

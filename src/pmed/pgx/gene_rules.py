@@ -1,0 +1,134 @@
+"""Gene-specific calling rules on top of the named-allele matcher (PharmCAT gene exceptions).
+
+- DPYD, RYR1, CACNA1S, CFTR are defined variant by variant. When no pair of named alleles explains
+  the sample (e.g. three unphased variants), every variant allele present is listed and, per the
+  CPIC DPYD guideline (Amstutz et al., Clin Pharmacol Ther 2018;103:210-216, "Calculation of the
+  DPYD activity score") and PharmCAT's DPYD handling, the two lowest-function alleles form the
+  diplotype; phased data yields the combination on each strand (`[a + b]`).
+- SLCO1B1: without a named-allele diplotype, the rs4149056 (c.521T>C) genotype alone gives the
+  function (CPIC SLCO1B1 guideline, Cooper-DeHoff et al., Clin Pharmacol Ther 2022;111:1007-1021,
+  and PharmCAT's SLCO1B1 fallback).
+- NAT2 required positions and unphased tie priorities, and G6PD's ignored positions/alleles, come
+  from PharmCAT's `exemptions.json` and are applied in the matcher; G6PD haploid calls (males)
+  yield one haplotype; single-variant genes (VKORC1 rs9923231, IFNL3 rs12979860, ABCG2
+  rs2231142) are two named alleles each and need no rule.
+"""
+
+from __future__ import annotations
+
+from pmed.pgx.definitions import GeneDefinition, NamedAllele
+from pmed.pgx.matcher import MatchResult, match_gene, natural_key
+from pmed.pgx.models import Genotype
+
+__all__ = ["COMBINATION_GENES", "call_gene"]
+
+COMBINATION_GENES = frozenset({"DPYD", "RYR1", "CACNA1S", "CFTR"})
+SLCO1B1_RS4149056 = 21178615
+
+#: lowest first; functions not listed sort after these
+_FUNCTION_ORDER = [
+    "no function", "malignant hyperthermia associated", "ivacaftor responsive",
+    "decreased function", "uncertain function", "unknown function", "normal function",
+]  # fmt: skip
+
+
+def call_gene(
+    gene: GeneDefinition,
+    genotypes: list[Genotype | None],
+    activity: dict[str, float] | None = None,
+) -> MatchResult:
+    """Match one gene of one sample and apply its PharmCAT/CPIC exceptions."""
+    result = match_gene(gene, genotypes)
+    if result.diplotypes or result.haploid:
+        return result
+    if gene.gene in COMBINATION_GENES:
+        _combination(gene, genotypes, result, activity or {})
+    elif gene.gene == "SLCO1B1":
+        _slco1b1_fallback(gene, genotypes, result)
+    return result
+
+
+def _severity(allele: NamedAllele, activity: dict[str, float]) -> tuple[float, int]:
+    fn = (allele.function or "").lower()
+    rank = _FUNCTION_ORDER.index(fn) if fn in _FUNCTION_ORDER else len(_FUNCTION_ORDER)
+    return (activity.get(allele.name, 9.0), rank)
+
+
+def _combination(gene: GeneDefinition, genotypes: list[Genotype | None], result: MatchResult,
+                 activity: dict[str, float]) -> None:  # fmt: skip
+    ref_allele = gene.reference_allele
+    found: list[tuple[NamedAllele, list[int]]] = []  # allele, strands carrying it (0/1)
+    for allele in gene.alleles:
+        if allele.reference:
+            continue
+        alt_idx = [
+            i
+            for i, (d, v) in enumerate(zip(allele.defined, gene.variants, strict=True))
+            if d and v.ref not in allele.accepts[i]
+        ]
+        if not alt_idx:
+            continue
+        strands = {0, 1}
+        for i in alt_idx:
+            g = genotypes[i]
+            if g is None or any(a is None for a in g.alleles):
+                strands = set()
+                break
+            alleles = g.alleles if len(g.alleles) > 1 else g.alleles * 2
+            strands &= {s for s, a in enumerate(alleles[:2]) if a in allele.accepts[i]}
+        if strands:
+            found.append((allele, sorted(strands)))
+    # a found allele whose variants are a subset of another found allele's is not reported
+    keep = []
+    for a, strands in found:
+        alt_a = {i for i, d in enumerate(a.defined) if d}
+        if any(b is not a and alt_a < {i for i, d in enumerate(b.defined) if d} for b, _ in found):
+            continue
+        keep.append((a, strands))
+    if not keep:
+        return
+    phased = result.phased
+    if phased:
+        per_strand: list[list[str]] = [[], []]
+        for a, strands in keep:
+            for s in strands:
+                per_strand[s].append(a.name)
+        names = []
+        for s in per_strand:
+            s.sort(key=natural_key)
+            names.append(
+                ref_allele.name if not s else s[0] if len(s) == 1 else "[" + " + ".join(s) + "]"
+            )
+        result.diplotypes = [(names[0], names[1])]
+        result.notes.append("phased combination of variant alleles on each strand")
+        return
+    copies: list[NamedAllele] = []
+    for a, strands in keep:
+        copies.extend([a] * (2 if len(strands) == 2 else 1))
+    copies.sort(key=lambda a: (_severity(a, activity), natural_key(a.name)))
+    chosen = copies[:2] + [ref_allele] * (2 - len(copies[:2]))
+    first, second = sorted(chosen, key=lambda a: (not a.reference, natural_key(a.name)))
+    result.diplotypes = [(first.name, second.name)]
+    if len(copies) > 2:
+        result.notes.append(
+            f"{len(copies)} variant alleles found unphased ("
+            + ", ".join(a.name for a in copies)
+            + "); the two lowest-function alleles are used (CPIC)"
+        )
+
+
+def _slco1b1_fallback(gene: GeneDefinition, genotypes: list[Genotype | None],
+                      result: MatchResult) -> None:  # fmt: skip
+    idx = next((i for i, v in enumerate(gene.variants) if v.position == SLCO1B1_RS4149056), None)
+    if idx is None:
+        return
+    g = genotypes[idx]
+    if g is None or any(a is None for a in g.alleles):
+        return
+    alleles = g.alleles if len(g.alleles) > 1 else g.alleles * 2
+    n_c = sum(1 for a in alleles[:2] if a == "C")
+    result.diplotypes = [(("*1", "*1"), ("*1", "*5"), ("*5", "*5"))[n_c]]
+    result.notes.append(
+        f"no full SLCO1B1 diplotype; called from rs4149056 alone ({'/'.join(map(str, alleles))}),"
+        " as CPIC and PharmCAT do"
+    )
