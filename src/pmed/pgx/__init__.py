@@ -23,3 +23,12 @@ __all__ = [
 ]
 
 # ---- recommender (CPIC guidelines) exports below this line: pmed.pgx.recommend -------------
+from pmed.pgx.recommender import (
+    DrugInfo,
+    DrugRecommendation,
+    drugs,
+    recommend,
+    to_findings,
+)
+
+__all__ += ["DrugInfo", "DrugRecommendation", "drugs", "recommend", "to_findings"]
