@@ -76,7 +76,9 @@ ROOT_BASES = {"resource.Resource", "domainresource.DomainResource"}
 NO_EXTENSION = {("Element", "id"), ("Resource", "id")}
 BASE64_REGEX = r"(\s*([0-9a-zA-Z\+/=]){4}\s*)+"
 # fhir.resources 6.2.2 types `Element.id` as `Id`; the definitions (and the schema) say string.
-TYPE_FIXES = {("Element", "id"): "string"}
+# The R4 StructureDefinition types Bundle.entry.response.outcome as OperationOutcome; the models
+# and the schema widen it to any resource.
+TYPE_FIXES = {("Element", "id"): "string", ("BundleEntryResponse", "outcome"): "OperationOutcome"}
 
 
 class Field:
@@ -280,7 +282,8 @@ def cross_check(data: dict[str, Any], defs: dict[str, Any]) -> None:
             prop = sdef["properties"][name]
             is_array = prop.get("type") == "array"
             item = prop["items"] if is_array else prop
-            ours_type = {"Resource": "ResourceList"}.get(type_, type_)
+            resource_typed = type_ == "Resource" or type_ in data["resources"]
+            ours_type = "ResourceList" if resource_typed else type_
             if "." in ours_type:
                 ours_type = _schema_name(ours_type)
             if "$ref" in item:
