@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 LOINC = "http://loinc.org"
@@ -77,6 +78,11 @@ def condition(cid: str, pid: str, snomed: str, onset: str) -> dict[str, Any]:
     }
 
 
+def urn(resource_id: str) -> str:
+    """A stable `urn:uuid:` fullUrl for a test resource id."""
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, resource_id)}"
+
+
 def transaction(*resources: dict[str, Any], method: str = "POST") -> dict[str, Any]:
     """A transaction bundle whose entries use urn:uuid fullUrls built from each id."""
     return {
@@ -84,7 +90,7 @@ def transaction(*resources: dict[str, Any], method: str = "POST") -> dict[str, A
         "type": "transaction",
         "entry": [
             {
-                "fullUrl": f"urn:uuid:{r['id']}",
+                "fullUrl": urn(r["id"]),
                 "resource": r,
                 "request": {"method": method, "url": r["resourceType"]},
             }

@@ -16,7 +16,7 @@ from pmed.errors import InputError
 from pmed.record.ingest import ingest_file, ingest_paths
 from pmed.record.store import Store
 from tests.conftest import DATA
-from tests.record.builders import observation, patient, transaction
+from tests.record.builders import observation, patient, transaction, urn
 from tests.record.store_snapshot import snapshot
 
 SYNTHEA = DATA / "fhir" / "synthea"
@@ -67,14 +67,16 @@ def test_reingesting_the_same_files_changes_nothing(store: Store) -> None:
 def test_urn_uuid_references_become_relative_references(sqlite_store: Store) -> None:
     path = SYNTHEA / "Antony_Anderson_88fedc82-1cc1-4e01-9ef1-145bbf149bb0.json"
     ingest_file(sqlite_store, path)
-    resources = list(sqlite_store.patient_resources("88fedc82-1cc1-4e01-9ef1-145bbf149bb0"))
+    entries = json.loads(path.read_text())["entry"]
+    patient_id = next(
+        e["resource"]["id"] for e in entries if e["resource"]["resourceType"] == "Patient"
+    )
+    resources = list(sqlite_store.patient_resources(patient_id))
     assert resources[0]["resourceType"] == "Patient"
     text = json.dumps(resources)
     assert "urn:uuid:" not in text
     assert len(resources) == sum(
-        1
-        for e in json.loads(path.read_text())["entry"]
-        if e["resource"]["resourceType"] not in ("Organization", "Practitioner")
+        1 for e in entries if e["resource"]["resourceType"] not in ("Organization", "Practitioner")
     )
 
 
@@ -101,7 +103,7 @@ def test_conditional_reference_resolves_against_the_store_and_later_files(
         "id": "e1",
         "status": "finished",
         "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
-        "subject": {"reference": "urn:uuid:p1"},
+        "subject": {"reference": urn("p1")},
         "participant": [
             {
                 "individual": {
@@ -161,7 +163,7 @@ BAD_INPUTS = {
     ),
     "dangling reference": (
         orjson.dumps(transaction(observation("o1", "nobody", "2093-3", "2020-01-01", 1))).replace(
-            b"Patient/nobody", b"urn:uuid:nobody"
+            b"Patient/nobody", urn("nobody").encode()
         ),
         "points to no entry",
     ),
@@ -230,7 +232,7 @@ def big_bundle(tmp_path: Path, patients: int, bad_last: bool) -> Path:
             if bad_last and i == patients - 1:
                 res["birthDate"] = "not-a-date"
             entry = {
-                "fullUrl": f"urn:uuid:p{i}",
+                "fullUrl": urn(f"p{i}"),
                 "resource": res,
                 "request": {"method": "POST", "url": "Patient"},
             }

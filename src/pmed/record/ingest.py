@@ -29,7 +29,7 @@ from pmed.record.transaction import (
 __all__ = ["FileResult", "IngestSummary", "ingest_file", "ingest_paths", "iter_input_files"]
 
 STREAM_THRESHOLD = 64 * 1024 * 1024
-MAX_LINE = 64 * 1024 * 1024  # one NDJSON resource
+MAX_LINE = 32 * 1024 * 1024  # one NDJSON resource
 _CHUNK = 2000
 _FHIR_SUFFIXES = (".json", ".ndjson", ".jsonl")
 _VCF_SUFFIXES = (".vcf", ".vcf.gz", ".bcf")
@@ -221,7 +221,8 @@ def _ingest_ndjson(store: Store, path: Path, check: Validator | None) -> WriteSu
         batch = []
         for number, line in enumerate(iter(lambda: handle.readline(MAX_LINE + 1), b""), start=1):
             if len(line) > MAX_LINE:
-                raise InputError(f"line is longer than {MAX_LINE // 2**20} MB", file=file, line=number)
+                limit = f"{MAX_LINE // 2**20} MB"
+                raise InputError(f"line is longer than {limit}", file=file, line=number)
             if not line.strip():
                 continue
             seen_any = True
