@@ -392,3 +392,34 @@ def test_cli_recommend_from_lookup_json() -> None:
 def test_cli_recommend_rejects_malformed_lookup() -> None:
     result = CliRunner().invoke(_group(), ["recommend", "--lookup", "DPYD"])
     assert result.exit_code == 2
+
+
+def test_cli_recommend_from_vcf_uses_the_called_activity_score() -> None:
+    vcf = Path(__file__).resolve().parents[1] / "data" / "pgx" / "test-vcfs" / "DPYD"
+    result = CliRunner().invoke(
+        _group(),
+        ["recommend", "--vcf", str(vcf / "c2846het.vcf"), "--drug", "fluorouracil", "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(result.output)
+    assert entry["lookup"]["DPYD"] == "1.5"
+    (rec,) = entry["recommendations"]
+    assert rec["action"] == "reduce-dose"
+    assert rec["facts"]["dose_factor"] == 0.5
+
+
+def test_cyp4f2_diplotype_stands_in_for_carrier_key() -> None:
+    from pmed.pgx import GeneCall, SampleCalls, lookup_from_calls
+
+    calls = SampleCalls(
+        sample="s",
+        genes={
+            "CYP2C9": GeneCall(gene="CYP2C9", diplotypes=["*1/*1"], lookup_key="2.0"),
+            "VKORC1": GeneCall(gene="VKORC1", diplotypes=["x"], lookup_key="-1639 GG"),
+            "CYP4F2": GeneCall(gene="CYP4F2", diplotypes=["*1/*3"]),
+        },
+    )
+    lookup = lookup_from_calls(calls)
+    assert lookup["CYP4F2"] == "*1/*3"
+    increase = [r for r in recommend(lookup, ["warfarin"]) if r.action == "increase-dose"]
+    assert [r.facts["dose_factor_range"] for r in increase] == [[1.05, 1.1]]

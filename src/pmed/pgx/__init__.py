@@ -27,8 +27,16 @@ from pmed.pgx.recommender import (
     DrugInfo,
     DrugRecommendation,
     drugs,
+    lookup_from_calls,
     recommend,
     to_findings,
 )
 
-__all__ += ["DrugInfo", "DrugRecommendation", "drugs", "recommend", "to_findings"]
+__all__ += [
+    "DrugInfo",
+    "DrugRecommendation",
+    "drugs",
+    "lookup_from_calls",
+    "recommend",
+    "to_findings",
+]

@@ -36,6 +36,7 @@ __all__ = [
     "DrugRecommendation",
     "Guideline",
     "drugs",
+    "lookup_from_calls",
     "recommend",
     "to_findings",
 ]
@@ -471,6 +472,25 @@ def recommend(
             out.append(_unmatched(name, table, phenotypes, fewest))
         out.extend(found)
     return out
+
+
+#: Genes whose CPIC entries are keyed by allele carriage, so a diplotype can stand in for a key.
+_DIPLOTYPE_KEYED = {"CYP4F2", "HLA-A", "HLA-B"}
+
+
+def lookup_from_calls(calls: Any) -> dict[str, str]:
+    """The lookup for `recommend` from one sample's calls (`pmed.pgx.SampleCalls`).
+
+    Uses each gene's `lookup_key`; for allele-carriage genes without one (CYP4F2) a single
+    diplotype is used. Genes without a call are left out (the recommender then names them).
+    """
+    lookup: dict[str, str] = {}
+    for gene, call in calls.genes.items():
+        if call.lookup_key:
+            lookup[gene] = str(call.lookup_key)
+        elif gene in _DIPLOTYPE_KEYED and len(call.diplotypes) == 1:
+            lookup[gene] = str(call.diplotypes[0])
+    return lookup
 
 
 # --- findings --------------------------------------------------------------------------------

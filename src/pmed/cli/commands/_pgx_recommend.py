@@ -61,16 +61,10 @@ def _lookups_from_vcf(
     call = getattr(pgx, "call", None)
     if call is None:
         raise PmedError("VCF calling (pmed.pgx.call) is not available in this pmed build")
+    from pmed.pgx.recommender import lookup_from_calls
+
     results = call(vcf, outside=outside, sample=sample)
-    out = []
-    for sample_calls in results:
-        lookup = {
-            gene: gene_call.lookup_key
-            for gene, gene_call in sample_calls.genes.items()
-            if gene_call.lookup_key
-        }
-        out.append((sample_calls.sample, lookup))
-    return out
+    return [(sample_calls.sample, lookup_from_calls(sample_calls)) for sample_calls in results]
 
 
 @click.command("recommend")
