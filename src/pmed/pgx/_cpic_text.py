@@ -56,6 +56,8 @@ def describe_key(lookup: Mapping[str, str]) -> str:
             continue
         if value == "No Result":
             parts.append(f"{gene} not tested")
+        elif value == "n/a":
+            parts.append(f"{gene} activity score not assignable (n/a)")
         elif _NUMERIC.match(value):
             parts.append(f"{gene} activity score {value}")
         else:
@@ -122,7 +124,8 @@ def summarize(
     parts = [_action_phrase(facts, drug, missing)]
     also = [a for a in facts.get("also") or [] if a in {"use-alternative", "consider-alternative"}]
     if also and facts.get("action") not in {"use-alternative", "consider-alternative"}:
-        parts.append("or " + ACTION_PHRASES["consider-alternative"].format(drug=drug))
+        alternative = ACTION_PHRASES["consider-alternative"].format(drug=drug)
+        parts.append(alternative if facts.get("action") == "avoid" else f"or {alternative}")
     fallback = facts.get("if_used")
     if isinstance(fallback, Mapping):
         parts.append(f"if {drug} is still used: {_action_phrase(fallback, drug)}")
