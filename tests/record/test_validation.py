@@ -324,6 +324,11 @@ def test_empty_arrays_objects_and_strings_are_rejected() -> None:
     ]
 
 
+def test_empty_uri_is_rejected_though_its_regex_allows_it() -> None:
+    assert _messages(patient(implicitRules="")) == ['Patient.implicitRules: not a valid uri: ""']
+    assert validate(patient(implicitRules="http://example.org/rules")) == []
+
+
 def test_null_in_primitive_array_without_extension_is_rejected() -> None:
     assert _messages(patient(name=[{"given": ["Ann", None]}])) == [
         "Patient.name[0].given[1]: null is not allowed here"

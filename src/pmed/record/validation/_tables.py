@@ -80,6 +80,8 @@ def _primitive_field(type_: str, info: dict[str, Any], many: bool, group: str | 
     if type_ in ("string", "markdown", "xhtml") or not regex:
         # string/markdown: `[ \r\n\t\S]+` is any non-empty text; xhtml has no regex.
         return Field(K_STRING, many, None, group, type_)
+    if re.fullmatch(regex, ""):  # uri, url, canonical: `\S*`; JSON has no empty primitives
+        regex = f"(?=[\\s\\S])(?:{regex})"
     matcher: Callable[[str], Any] = re.compile(regex, re.ASCII).fullmatch
     return Field(K_REGEX, many, matcher, group, type_)
 
