@@ -8,6 +8,7 @@ patient compartment follows FHIR's CompartmentDefinition "patient" for the types
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -181,6 +182,7 @@ _FAR_FUTURE = "9999-12-31T23:59:59.999999"
 _FMT = "%Y-%m-%dT%H:%M:%S.%f"
 
 
+@lru_cache(maxsize=65536)  # records repeat timestamps (an encounter's time on all its results)
 def date_range(value: str) -> tuple[str, str]:
     """The UTC instant range a FHIR date/dateTime/instant covers, at its own precision.
 
@@ -188,6 +190,9 @@ def date_range(value: str) -> tuple[str, str]:
     second. Raises ValueError for anything that is not a FHIR date.
     """
     v = value.strip()
+    if len(v) == 10 and v[4] == "-" and v[7] == "-" and v[:4].isdigit():
+        datetime(int(v[:4]), int(v[5:7]), int(v[8:10]))  # validates the calendar date
+        return v + "T00:00:00.000000", v + "T23:59:59.999999"
     if len(v) == 4:
         y = int(v)
         return datetime(y, 1, 1).strftime(_FMT), (datetime(y + 1, 1, 1) - _US).strftime(_FMT)
