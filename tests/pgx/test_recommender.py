@@ -423,3 +423,10 @@ def test_cyp4f2_diplotype_stands_in_for_carrier_key() -> None:
     assert lookup["CYP4F2"] == "*1/*3"
     increase = [r for r in recommend(lookup, ["warfarin"]) if r.action == "increase-dose"]
     assert [r.facts["dose_factor_range"] for r in increase] == [[1.05, 1.1]]
+
+
+def test_likely_phenotype_uses_confirmed_entry_when_cpic_has_no_likely_entry() -> None:
+    (rec,) = recommend({"CYP2B6": "Likely Poor Metabolizer"}, ["efavirenz"])
+    assert rec.lookup_key == {"CYP2B6": "Poor Metabolizer"}
+    assert rec.action == "reduce-dose"
+    assert any("read as CPIC's 'Poor Metabolizer'" in note for note in rec.notes)

@@ -352,7 +352,11 @@ def _recommendation(
 ) -> DrugRecommendation:
     meta = table.drugs[drug]
     facts = {k: rec[k] for k in _FACT_KEYS if k in rec}
-    notes = []
+    notes = [
+        f"{gene} {phenotypes[gene]!r} read as CPIC's {key!r}"
+        for gene, key in rec["lookup"].items()
+        if gene in phenotypes and key != "*" and phenotypes[gene].lower() != key.lower()
+    ]
     if untested:
         notes.append(
             f"{' and '.join(untested)} result missing: this is CPIC's recommendation for an "
