@@ -88,6 +88,28 @@ class Calculator(ABC):
             out[key] = value
         return out
 
+    def not_applicable_for(self, x: Mapping[str, Any]) -> Evaluation | None:
+        """An evaluation saying so when a given input lies outside where the equation applies
+        (e.g. PCE at age 35), else None. Needs only the inputs that declare `applies`."""
+        for spec in self.inputs:
+            if spec.applies is None or spec.name not in x:
+                continue
+            low, high = spec.applies
+            value = x[spec.name]
+            if not low <= value <= high:
+                unit = f" {spec.unit}" if spec.unit else ""
+                return Evaluation(
+                    value=None,
+                    terms=[],
+                    summary=f"{self.title}: valid for {spec.description} {low:g}–{high:g}{unit}; "
+                    f"not estimated at {value:g}{unit}",
+                    details={
+                        "applicable": False,
+                        "reason": f"{spec.name} {value:g} outside {low:g}–{high:g}",
+                    },
+                )
+        return None
+
     @abstractmethod
     def evaluate(self, x: Mapping[str, Any], **options: Any) -> Evaluation:
         """One patient's validated inputs → an evaluation with its factor contributions."""

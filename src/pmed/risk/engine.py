@@ -28,7 +28,7 @@ from pmed.risk.columns import as_columns
 from pmed.risk.inputs import InputSpec, number, validate, validate_columns
 from pmed.risk.registry import get_calculator
 
-__all__ = ["AUXILIARY", "ENGINE", "calculate", "evaluate", "score_columns"]
+__all__ = ["AUXILIARY", "ENGINE", "calculate", "evaluate", "not_applicable", "score_columns"]
 
 ENGINE = "pmed.risk"
 
@@ -54,7 +54,8 @@ def evaluate(
     opts = calc.check_options(options)
     clean, missing = validate(calc.inputs, inputs)
     if missing:
-        return calc, clean, missing, None, opts
+        # An input outside where the equation applies settles it before anything is missing.
+        return calc, clean, missing, calc.not_applicable_for(clean), opts
     return calc, clean, missing, calc.evaluate(clean, **opts), opts
 
 
@@ -102,6 +103,20 @@ def calculate(
         explanation=Explanation(contributions=contributions, text=_explanation_text(calc)),
         provenance=provenance,
         details=details,
+    )
+
+
+def not_applicable(name: str, reason: str, *, subject: str | None = None) -> Finding:
+    """A result that says the calculator does not apply to this patient, and why."""
+    calc = get_calculator(name)
+    return Finding(
+        kind=calc.kind,
+        code=calc.code,
+        summary=f"{calc.title}: not applicable, {reason}",
+        subject=subject,
+        evidence=list(calc.evidence),
+        provenance=_provenance(calc, {}),
+        details={"calculator": calc.name, "applicable": False, "reason": reason},
     )
 
 

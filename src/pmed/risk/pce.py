@@ -86,18 +86,13 @@ class PooledCohort(Calculator):
     cardiovascular = True
 
     def _table(self) -> Mapping[str, Any]:
-        return load("risk/pce").data  # type: ignore[no-any-return]
+        table: Mapping[str, Any] = load("risk/pce").data
+        return table
 
     def evaluate(self, x: Mapping[str, Any], **options: Any) -> Evaluation:
-        low, high = self.spec("age").applies or (40, 79)
-        if not low <= x["age"] <= high:
-            return Evaluation(
-                value=None,
-                terms=[],
-                summary=f"PCE is valid for ages {low:g}–{high:g}; not estimated at age "
-                f"{x['age']:g}",
-                details={"applicable": False, "reason": f"age outside {low:g}–{high:g}"},
-            )
+        not_applicable = self.not_applicable_for(x)
+        if not_applicable is not None:
+            return not_applicable
         group = _group(x["sex"], x["race"])
         coefs = self._table()[group]
         feats = features(

@@ -84,15 +84,9 @@ class RevisedPooledCohort(Calculator):
     cardiovascular = True
 
     def evaluate(self, x: Mapping[str, Any], **options: Any) -> Evaluation:
-        low, high = self.spec("age").applies or (40, 79)
-        if not low <= x["age"] <= high:
-            return Evaluation(
-                value=None,
-                terms=[],
-                summary=f"Revised PCE is valid for ages {low:g}–{high:g}; not estimated at age "
-                f"{x['age']:g}",
-                details={"applicable": False, "reason": f"age outside {low:g}–{high:g}"},
-            )
+        not_applicable = self.not_applicable_for(x)
+        if not_applicable is not None:
+            return not_applicable
         coefs = load("risk/pce_revised").data[x["sex"]]
         feats = features(
             x["age"],

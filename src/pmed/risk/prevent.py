@@ -173,15 +173,9 @@ class Prevent(Calculator):
     def evaluate(self, x: Mapping[str, Any], **options: Any) -> Evaluation:
         horizon = int(options.get("horizon", 10))
         headline = options.get("endpoint", "cvd")
-        low, high = self.spec("age").applies or (30, 79)
-        if not low <= x["age"] <= high:
-            return Evaluation(
-                value=None,
-                terms=[],
-                summary=f"PREVENT is valid for ages {low:g}–{high:g}; not estimated at age "
-                f"{x['age']:g}",
-                details={"applicable": False, "reason": f"age outside {low:g}–{high:g}"},
-            )
+        not_applicable = self.not_applicable_for(x)
+        if not_applicable is not None:
+            return not_applicable
         model = choose_model({name: name in x for name, _ in _OPTIONAL})
         table = load("risk/prevent").data["models"][model][str(horizon)][x["sex"]]
         feats = _scalar_features(x)
