@@ -425,6 +425,37 @@ def test_element_typed_parts_of_data_types_take_no_modifier_extension() -> None:
     assert _paths(med) == ["MedicationRequest.dosageInstruction[0].timing.repeat.modifierExtension"]
 
 
+JUNK: list[Any] = [None, [], {}, "", [None], [[1]], [{}], {"a": 1}, float("nan"), True]
+
+
+@pytest.mark.parametrize("junk", JUNK, ids=repr)
+@pytest.mark.parametrize(
+    "where",
+    [
+        ("status",),  # code
+        ("code",),  # CodeableConcept
+        ("category",),  # array of CodeableConcept
+        ("effectiveDateTime",),  # dateTime in a choice
+        ("component", 0, "valueQuantity", "value"),  # decimal
+        ("component", 1, "code", "coding", 0, "system"),  # uri deep in an array
+        ("subject", "reference"),  # reference string
+    ],
+    ids=lambda w: ".".join(map(str, w)),
+)
+def test_junk_anywhere_is_reported_at_that_element(where: tuple[Any, ...], junk: Any) -> None:
+    obs = observation()
+    target = obs
+    for step in where[:-1]:
+        target = target[step]
+    target[where[-1]] = junk
+    path = "Observation" + "".join(
+        f"[{step}]" if isinstance(step, int) else f".{step}" for step in where
+    )
+    paths = _paths(obs)
+    assert paths, f"{path} = {junk!r} was accepted"
+    assert all(p.startswith(path) for p in paths), paths
+
+
 def test_every_issue_is_reported() -> None:
     obs = observation(foo=1, status="not a code ")
     del obs["code"]
