@@ -23,6 +23,7 @@ Issue paths are FHIRPath-like: `Observation.component[1].valueQuantity.value`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pmed.errors import InputError
@@ -52,6 +53,7 @@ def _init() -> None:
     _ready = True
 
 
+@lru_cache(maxsize=1)
 def known_resource_types() -> frozenset[str]:
     """The 146 resource types of FHIR R4."""
     return frozenset(tables().resources)
