@@ -45,6 +45,10 @@ class NamedAllele:
     accepts: tuple[frozenset[str], ...]
     defined: tuple[bool, ...]  # position defined by the allele (counts for the score)
     reference: bool
+    #: positions (variant indices) where the allele accepts something other than the reference
+    nontrivial: tuple[int, ...] = ()
+    nt_mask: int = 0  # the same as a bit mask over variant indices
+    defined_mask: int = 0
 
 
 @dataclass(slots=True)
@@ -75,6 +79,22 @@ def _accepts(value: str | None, ref: str) -> frozenset[str]:
     return frozenset((value,))
 
 
+def _named(a: dict[str, Any], variants: list[Variant]) -> NamedAllele:
+    accepts = tuple(_accepts(x, v.ref) for x, v in zip(a["alleles"], variants, strict=True))
+    defined = tuple(x is not None for x in a["alleles"])
+    nontrivial = tuple(i for i, (acc, v) in enumerate(zip(accepts, variants)) if acc != {v.ref})
+    return NamedAllele(
+        name=a["name"],
+        function=a.get("function"),
+        accepts=accepts,
+        defined=defined,
+        reference=bool(a.get("reference")),
+        nontrivial=nontrivial,
+        nt_mask=sum(1 << i for i in nontrivial),
+        defined_mask=sum(1 << i for i, d in enumerate(defined) if d),
+    )
+
+
 def _gene(name: str, raw: dict[str, Any]) -> GeneDefinition:
     variants = [
         Variant(
@@ -90,17 +110,7 @@ def _gene(name: str, raw: dict[str, Any]) -> GeneDefinition:
     ]
     ex = raw.get("exemptions", {})
     ignored_alleles = frozenset(ex.get("ignored_alleles", ()))
-    alleles = [
-        NamedAllele(
-            name=a["name"],
-            function=a.get("function"),
-            accepts=tuple(_accepts(x, v.ref) for x, v in zip(a["alleles"], variants, strict=True)),
-            defined=tuple(x is not None for x in a["alleles"]),
-            reference=bool(a.get("reference")),
-        )
-        for a in raw["alleles"]
-        if a["name"] not in ignored_alleles
-    ]
+    alleles = [_named(a, variants) for a in raw["alleles"] if a["name"] not in ignored_alleles]
     return GeneDefinition(
         gene=name,
         chromosome=raw["chromosome"],

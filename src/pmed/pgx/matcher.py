@@ -43,18 +43,23 @@ def natural_key(name: str) -> tuple[object, ...]:
 
 @dataclass(slots=True)
 class _Prepared:
-    index: list[int]  # definition index of each present position
-    first: list[str]
-    second: list[str]
-    full: int
+    """The sample at one gene, as bit masks over the gene's variant indices."""
+
+    first: list[str | None]  # per variant index (None: missing)
+    second: list[str | None]
+    full: int  # present positions
+    ref_first: int  # present positions whose first allele is the reference
+    ref_second: int
+    n_present: int
     blocks: list[int]  # masks of phase sets with >= 2 heterozygous positions
 
 
 def _prepare(gene: GeneDefinition, genotypes: list[Genotype | None], result: MatchResult
              ) -> _Prepared | None:  # fmt: skip
-    index: list[int] = []
-    first: list[str] = []
-    second: list[str] = []
+    n = len(gene.variants)
+    first: list[str | None] = [None] * n
+    second: list[str | None] = [None] * n
+    full = ref_first = ref_second = 0
     sets: dict[int, int] = {}
     ploidies: set[int] = set()
     het_unphased = False
@@ -68,37 +73,45 @@ def _prepare(gene: GeneDefinition, genotypes: list[Genotype | None], result: Mat
         ploidies.add(len(alleles))
         a = alleles[0]
         b = alleles[1] if len(alleles) > 1 else a
-        assert a is not None and b is not None
-        bit = 1 << len(index)
-        index.append(i)
-        first.append(a)
-        second.append(b)
-        if a != b and not g.phased:
-            het_unphased = True
-        if a != b and g.phased:
-            key = g.phase_set if g.phase_set is not None else 0
-            sets[key] = sets.get(key, 0) | bit
+        bit = 1 << i
+        full |= bit
+        first[i] = a
+        second[i] = b
+        if a == v.ref:
+            ref_first |= bit
+        if b == v.ref:
+            ref_second |= bit
+        if a != b:
+            if g.phased:
+                key = g.phase_set if g.phase_set is not None else 0
+                sets[key] = sets.get(key, 0) | bit
+            else:
+                het_unphased = True
     result.haploid = ploidies == {1}
     result.phased = not het_unphased
-    if not index:
+    if not full:
         return None
     blocks = [m for m in sets.values() if m & (m - 1)]
-    return _Prepared(index, first, second, (1 << len(index)) - 1, blocks)
+    return _Prepared(first, second, full, ref_first, ref_second, full.bit_count(), blocks)
 
 
 def _masks(allele: NamedAllele, prep: _Prepared) -> tuple[int, int, int]:
-    x = y = 0
-    score = 0
-    acc = allele.accepts
-    dfn = allele.defined
-    for bit, (i, a, b) in enumerate(zip(prep.index, prep.first, prep.second, strict=True)):
-        ok = acc[i]
-        if a in ok:
-            x |= 1 << bit
-        if b in ok:
-            y |= 1 << bit
-        if dfn[i] or allele.reference:
-            score += 1
+    """(positions where the allele accepts the first allele, … the second, score)."""
+    full = prep.full
+    nt = allele.nt_mask
+    x = prep.ref_first & ~nt
+    y = prep.ref_second & ~nt
+    if nt & full:
+        acc = allele.accepts
+        for i in allele.nontrivial:
+            a = prep.first[i]
+            if a is None:
+                continue
+            if a in acc[i]:
+                x |= 1 << i
+            if prep.second[i] in acc[i]:
+                y |= 1 << i
+    score = prep.n_present if allele.reference else (allele.defined_mask & full).bit_count()
     return x, y, score
 
 
