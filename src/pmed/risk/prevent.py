@@ -216,7 +216,7 @@ class Prevent(Calculator):
                 "model": model,
                 "horizon": horizon,
                 "endpoint": headline,
-                "endpoints": endpoints,
+                "endpoints": {k: round(v, 4) for k, v in endpoints.items()},
             },
         )
         if severity is not None:

@@ -137,7 +137,7 @@ def _treatment_ratio(
     ratio = float(ctt["rate_ratio"]) ** mmol
     return ratio, (
         f"estimate: {value}-intensity statin lowers LDL-C by {fraction:.0%} "
-        f"({ldl:g} → {ldl - lowered:g} mg/dL, −{mmol:.2f} mmol/L) "
+        f"({ldl:.0f} → {ldl - lowered:.0f} mg/dL, −{mmol:.2f} mmol/L) "
         f"({effects['statin_ldl_reduction']['citation']}; {ctt['citation']})"
     )
 
