@@ -19,10 +19,12 @@ import orjson
 from pmed.errors import InputError, PmedError
 from pmed.record.store import Store, WriteSummary, prepare_resource
 from pmed.record.transaction import (
+    BUNDLE_TYPES,
     Planner,
     UnresolvedReference,
     apply_entries,
     check_bundle_type,
+    parse_entries,
     parse_entry,
 )
 
@@ -176,32 +178,28 @@ def _ingest_json(store: Store, path: Path, check: Validator | None) -> WriteSumm
             "expected a FHIR resource or Bundle (a JSON object with resourceType)", file=file
         )
     with store.transaction() as conn:
-        if document["resourceType"] == "Bundle" and document.get("type") in (
-            "transaction",
-            "batch",
-            "collection",
-        ):
+        if document["resourceType"] == "Bundle" and document.get("type") in BUNDLE_TYPES:
             if check is not None:
                 _check_bundle_shell(document, file)
             return apply_entries(store, conn, document, file=file, validate=check).summary
         if document["resourceType"] == "Bundle":
             check_bundle_type(document.get("type"), file)
-        single = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": document}]}
-        return apply_entries(store, conn, single, file=file, validate=_unindexed(check)).summary
+        return _write_single(store, conn, document, file, check)
 
 
-def _unindexed(check: Validator | None) -> Validator | None:
-    """A single resource is not an entry: report errors without an entry index."""
-    if check is None:
-        return None
-
-    def run(resource: dict[str, Any], _index: int) -> None:
+def _write_single(
+    store: Store, conn: Any, resource: dict[str, Any], file: str, check: Validator | None
+) -> WriteSummary:
+    """One resource (or a document/message Bundle) stored as it is, references untouched."""
+    if not resource.get("id"):
+        single = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": resource}]}
+        resource = {**resource, "id": parse_entries(single, file)[1][0].derived_id()}
+    if check is not None:
         try:
             check(resource, 0)
         except InputError as exc:
             raise InputError(exc.reason, file=exc.file, field=exc.field) from exc
-
-    return run
+    return store.write_prepared(conn, [prepare_resource(resource)])
 
 
 def _check_bundle_shell(bundle: dict[str, Any], file: str) -> None:
@@ -273,9 +271,11 @@ def _ingest_large_json(store: Store, path: Path, check: Validator | None) -> Wri
                     break
     except (ijson.JSONError, UnicodeDecodeError) as exc:
         raise _decode_error(exc, file) from exc
-    if head.get("resourceType") != "Bundle":
+    if head.get("resourceType") != "Bundle" or head.get("type") not in BUNDLE_TYPES:
         raise InputError(
-            "a single resource over 64 MB is not supported; use NDJSON for bulk data", file=file
+            "a single resource over 64 MB is not supported (Bundles of type transaction, batch or "
+            "collection are streamed); use NDJSON for bulk data",
+            file=file,
         )
     btype = check_bundle_type(head.get("type"), file)
     total = WriteSummary()

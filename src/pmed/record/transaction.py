@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -27,6 +27,7 @@ from pmed.record.store import PreparedResource, Store, WriteSummary, prepare_res
 
 __all__ = [
     "BUNDLE_TYPES",
+    "STORED_WHOLE_BUNDLES",
     "BundleResult",
     "Planner",
     "UnresolvedReference",
@@ -38,14 +39,8 @@ __all__ = [
 ]
 
 BUNDLE_TYPES = {"transaction", "batch", "collection"}
-_READ_ONLY_BUNDLES = {
-    "searchset",
-    "history",
-    "document",
-    "message",
-    "transaction-response",
-    "batch-response",
-}
+STORED_WHOLE_BUNDLES = {"document", "message"}  # kept as Bundle resources, as FHIR servers do
+_READ_ONLY_BUNDLES = {"searchset", "history", "transaction-response", "batch-response"}
 _REF = re.compile(rb'"reference":"((?:urn:(?:uuid|oid):|[A-Z][A-Za-z]+\?)[^"]*)"')
 _ID = re.compile(r"^[A-Za-z0-9\-.]{1,64}$")
 _UUID_NS = uuid.UUID("1f5a3d8e-5c44-4c0b-9a07-6d7f1f2f6a10")  # pmed's namespace for derived ids
@@ -72,19 +67,22 @@ class _Entry:
     if_none_exist: str | None
     target: tuple[str, str] | None = None  # (type, id) once resolved
     skip: bool = False  # conditional create matched an existing resource
-    outcome: dict[str, Any] = field(default_factory=dict)
+
+    def derived_id(self) -> str:
+        return _derived_id(self)
 
 
 def check_bundle_type(btype: Any, file: str | None) -> str:
     if btype in _READ_ONLY_BUNDLES:
         raise InputError(
-            f"a {btype} Bundle cannot be ingested; expected transaction, batch or collection",
+            f"a {btype} Bundle is a query result, not data to ingest",
             file=file,
             field="Bundle.type",
         )
-    if btype not in BUNDLE_TYPES:
+    if btype not in BUNDLE_TYPES | STORED_WHOLE_BUNDLES:
+        known = ", ".join(sorted(BUNDLE_TYPES | STORED_WHOLE_BUNDLES))
         raise InputError(
-            f"unknown Bundle.type {btype!r}; expected one of {', '.join(sorted(BUNDLE_TYPES))}",
+            f"unknown Bundle.type {btype!r}; expected one of {known}",
             file=file,
             field="Bundle.type",
         )
