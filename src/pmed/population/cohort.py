@@ -39,6 +39,7 @@ __all__ = [
     "SYSTEMS",
     "CodeRef",
     "CohortDefinition",
+    "IndexEvent",
     "ObservationFeature",
     "OutcomeObservation",
     "load_definition",
@@ -208,6 +209,22 @@ class Audit(_Strict):
     attributes: list[str] = Field(default_factory=lambda: ["sex", "race", "ethnicity", "age_band"])
 
 
+class IndexEvent(_Strict):
+    """A per-patient index date: the patient's first `resource` (matching `codes`, if any) dated
+    in [start, end] — OHDSI's cohort entry event. Patients without one are not in the cohort."""
+
+    resource: Literal["Encounter", "Observation"] = "Encounter"
+    codes: list[str] = Field(default_factory=list)  # Encounter.type or Observation.code
+    start: date
+    end: date
+
+    @model_validator(mode="after")
+    def _order(self) -> IndexEvent:
+        if self.end < self.start:
+            raise ValueError("index_event.end is before index_event.start")
+        return self
+
+
 class CohortDefinition(_Strict):
     """One prediction problem: target, index date, outcome, exclusions, lookback, features."""
 
@@ -215,7 +232,8 @@ class CohortDefinition(_Strict):
     title: str = ""
     description: str = ""
     intended_use: str = ""
-    index_date: date
+    index_date: date | None = None  # one calendar index date for everyone, or
+    index_event: IndexEvent | None = None  # the first qualifying event per patient
     lookback_days: int = Field(1095, gt=0)
     target: Target = Field(default_factory=Target)  # type: ignore[arg-type]
     outcome: Outcome
@@ -227,6 +245,8 @@ class CohortDefinition(_Strict):
 
     @model_validator(mode="after")
     def _codes_resolve(self) -> CohortDefinition:
+        if (self.index_date is None) == (self.index_event is None):
+            raise ValueError("give exactly one of index_date (a date) and index_event")
         # resolve every code list now so a typo fails here, not halfway through extraction
         self.code_refs()
         return self
@@ -234,6 +254,10 @@ class CohortDefinition(_Strict):
     def code_refs(self) -> dict[str, CodeRef]:
         """Every code list of the definition, resolved, keyed by its field path."""
         out: dict[str, CodeRef] = {}
+        if self.index_event and self.index_event.codes:
+            out["index_event.codes"] = resolve_codes(
+                self.index_event.codes, kind="observation", field="index_event.codes"
+            )
         if self.target.require_conditions:
             out["target.require_conditions"] = resolve_codes(
                 self.target.require_conditions, kind="condition", field="target.require_conditions"

@@ -106,6 +106,35 @@ def _observation_ref(ref: CodeRef, unit: str | None) -> CodeRef:
     return CodeRef(ref.label, ref.exact | extra, ref.icd10_prefixes, ref.from_codeset)
 
 
+def _index_frame(
+    conn: Connection,
+    definition: CohortDefinition,
+    refs: dict[str, CodeRef],
+    people: pl.DataFrame,
+    index_date: date | None,
+) -> pl.DataFrame:
+    """patient_id → index_day (a date) for every patient with an index."""
+    ev = definition.index_event
+    if index_date is not None or ev is None:
+        day = index_date or definition.index_date
+        return people.select("patient_id", pl.lit(day, dtype=pl.Date).alias("index_day"))
+    ids = people["patient_id"].to_list() if people.height < 1000 else None
+    first = queries.first_event(
+        conn,
+        ev.resource,
+        refs.get("index_event.codes"),
+        (_start_of(ev.start), _end_of(ev.end)),
+        ids,
+    )
+    return first.select(
+        "patient_id", pl.col("index_at").str.slice(0, 10).str.to_date().alias("index_day")
+    )
+
+
+def _fmt_instant(expr: pl.Expr, end_of_day: bool) -> pl.Expr:
+    return expr.dt.strftime("%Y-%m-%d") + ("T23:59:59.999999" if end_of_day else "T00:00:00.000000")
+
+
 def extract_cohort(
     store: Store,
     definition: CohortDefinition,
@@ -119,120 +148,44 @@ def extract_cohort(
     `for_training=True` applies the target population and exclusions, labels the outcome and
     refuses unusable definitions. `for_training=False` (scoring patients with a registered model)
     keeps every requested patient, adds `in_target` and `target_note` columns, and skips outcome
-    labelling; `index_date` then defaults to today.
+    labelling; the index date is then `index_date`, default today.
     """
-    index_day = index_date or (definition.index_date if for_training else date.today())
-    index_end = _end_of(index_day)
-    window = (_start_of(index_day - timedelta(days=definition.lookback_days)), index_end)
-    horizon_end = _end_of(index_day + timedelta(days=definition.outcome.horizon_days))
+    if not for_training and index_date is None:
+        index_date = date.today()
     refs = definition.code_refs()
     if for_training:
         _check_codes_occur(store, definition, refs)
     notes: list[str] = []
     attrition: list[dict[str, object]] = []
+    lookback = timedelta(days=definition.lookback_days)
+    horizon = timedelta(days=definition.outcome.horizon_days)
 
     with store.engine.connect() as conn:
         people = queries.patient_rows(conn, patient_ids)
-        encounters = queries.encounter_stats(conn, window, patient_ids)
-        frame = people.join(encounters, on="patient_id", how="left")
-        attrition.append({"step": "patients in the store", "patients": frame.height})
-
-        birth = pl.col("birth_date").str.slice(0, 10).str.to_date(strict=False)
+        attrition.append({"step": "patients in the store", "patients": people.height})
+        index = _index_frame(conn, definition, refs, people, index_date)
+        frame = people.join(index, on="patient_id", how="inner" if for_training else "left")
+        if definition.index_event is not None and index_date is None:
+            attrition.append({"step": "with an index event", "patients": frame.height})
+        frame = frame.with_columns(pl.col("index_day").fill_null(date.today()))
         frame = frame.with_columns(
-            ((pl.lit(index_day) - birth).dt.total_days() / 365.25).alias("age"),
-            pl.lit(index_day.isoformat()).alias("index_date"),
+            _fmt_instant(pl.col("index_day"), True).alias("_idx_end"),
+            _fmt_instant(pl.col("index_day") - lookback, False).alias("_win_start"),
+            _fmt_instant(pl.col("index_day") + horizon, True).alias("_hz_end"),
         )
-        reasons: list[tuple[str, pl.Expr]] = [
-            (
-                "alive at index",
-                pl.col("death_date").is_null() | (pl.col("death_date") > index_day.isoformat()),
-            ),
-            (
-                f"age {definition.target.age[0]}-{definition.target.age[1]} at index",
-                pl.col("age").is_between(
-                    definition.target.age[0], definition.target.age[1] + 1, closed="left"
-                ),
-            ),
-        ]
-        if definition.target.sex:
-            reasons.append((f"sex {definition.target.sex}", pl.col("sex") == definition.target.sex))
-        if definition.target.min_prior_observation_days:
-            need = _start_of(
-                index_day - timedelta(days=definition.target.min_prior_observation_days)
-            )
-            reasons.append(
-                (
-                    f"≥{definition.target.min_prior_observation_days} days in the record",
-                    pl.col("first_seen").is_not_null() & (pl.col("first_seen") <= need),
-                )
-            )
-        if "target.require_conditions" in refs:
-            req = queries.condition_dates(
-                conn, refs["target.require_conditions"], index_end, patient_ids
-            )
-            have = req.filter(pl.col("first_before").is_not_null())["patient_id"]
-            reasons.append(("has a required condition", pl.col("patient_id").is_in(have.implode())))
-        if "exclusions.conditions" in refs:
-            exc = queries.condition_dates(
-                conn, refs["exclusions.conditions"], index_end, patient_ids
-            )
-            bad = exc.filter(pl.col("first_before").is_not_null())["patient_id"]
-            reasons.append(("no excluding condition", ~pl.col("patient_id").is_in(bad.implode())))
-
-        outcome = _outcome_dates(conn, definition, refs, index_end, patient_ids)
-        frame = frame.join(outcome, on="patient_id", how="left")
-        if definition.exclusions.prior_outcome:
-            reasons.append(("no outcome on or before index", pl.col("prior_outcome").is_null()))
-
-        if for_training:
-            for label, expr in reasons:
-                frame = frame.filter(expr)
-                attrition.append({"step": label, "patients": frame.height})
-            if frame.is_empty():
-                steps = "; ".join(f"{a['step']}: {a['patients']}" for a in attrition)
-                raise InputError(f"the cohort is empty (attrition: {steps})", field="target")
-            frame = frame.with_columns(
-                (pl.col("first_after").is_not_null() & (pl.col("first_after") <= horizon_end))
-                .cast(pl.Int8)
-                .alias("outcome"),
-                pl.when(pl.col("first_after") <= horizon_end)
-                .then(pl.col("first_after").str.slice(0, 10))
-                .alias("outcome_date"),
-            )
-            n_events = int(frame["outcome"].sum())
-            attrition.append({"step": "with the outcome within the horizon", "patients": n_events})
-            if n_events == 0:
-                raise InputError(
-                    f"the outcome was never observed within {definition.outcome.horizon_days} days "
-                    f"after {index_day} among {frame.height} patients",
-                    field="outcome",
-                )
-            if n_events == frame.height:
-                raise InputError(
-                    f"every one of the {frame.height} patients has the outcome: a single class "
-                    "cannot be learned",
-                    field="outcome",
-                )
-        else:
-            flags = [expr.alias(f"_ok{i}") for i, (_, expr) in enumerate(reasons)]
-            frame = frame.with_columns(flags)
-            notes_expr = pl.concat_str(
-                [
-                    pl.when(~pl.col(f"_ok{i}").fill_null(False))
-                    .then(pl.lit(f"not {label}; "))
-                    .otherwise(pl.lit(""))
-                    for i, (label, _) in enumerate(reasons)
-                ]
-            )
-            frame = frame.with_columns(
-                pl.all_horizontal(
-                    [pl.col(f"_ok{i}").fill_null(False) for i in range(len(reasons))]
-                ).alias("in_target"),
-                notes_expr.str.strip_chars("; ").alias("target_note"),
-            ).drop([f"_ok{i}" for i in range(len(reasons))])
-
-        ids = frame["patient_id"].to_list() if patient_ids is not None else None
-        frame, specs = _add_features(conn, definition, refs, frame, window, index_end, ids, notes)
+        queries.cohort_table(
+            conn,
+            [
+                {"pid": a, "idx_end": b, "win_start": c, "hz_end": d}
+                for a, b, c, d in frame.select(
+                    "patient_id", "_idx_end", "_win_start", "_hz_end"
+                ).iter_rows()
+            ],
+        )
+        try:
+            frame, specs = _select(conn, definition, refs, frame, for_training, attrition, notes)
+        finally:
+            queries.drop_cohort_table(conn)
 
     edges = definition.audit.age_bands
     labels = age_band_labels(edges)
@@ -241,60 +194,151 @@ def extract_cohort(
         pl.col("sex").fill_null("unknown"),
         pl.col("race").fill_null("unknown"),
         pl.col("ethnicity").fill_null("unknown"),
+        pl.col("index_day").cast(pl.Utf8).alias("index_date"),
     )
     head = ["patient_id", "index_date"]
-    if for_training:
-        head += ["outcome", "outcome_date"]
-    else:
-        head += ["in_target", "target_note"]
+    head += ["outcome", "outcome_date"] if for_training else ["in_target", "target_note"]
     head += ["sex", "race", "ethnicity", "age_band"]
     frame = frame.select([*head, *[s.name for s in specs]]).sort("patient_id")
     return FeatureSet(definition, frame, specs, attrition, notes)
+
+
+def _select(
+    conn: Connection,
+    definition: CohortDefinition,
+    refs: dict[str, CodeRef],
+    frame: pl.DataFrame,
+    for_training: bool,
+    attrition: list[dict[str, object]],
+    notes: list[str],
+) -> tuple[pl.DataFrame, list[FeatureSpec]]:
+    """Target population, exclusions, outcome labels and features, inside the cohort table."""
+    frame = frame.join(queries.encounter_stats(conn), on="patient_id", how="left")
+    birth = pl.col("birth_date").str.slice(0, 10).str.to_date(strict=False)
+    frame = frame.with_columns(
+        ((pl.col("index_day") - birth).dt.total_days() / 365.25).alias("age")
+    )
+    lo, hi = definition.target.age
+    reasons: list[tuple[str, pl.Expr]] = [
+        (
+            "alive at index",
+            pl.col("death_date").is_null()
+            | (pl.col("death_date") > pl.col("index_day").cast(pl.Utf8)),
+        ),
+        (f"age {lo}-{hi} at index", pl.col("age").is_between(lo, hi + 1, closed="left")),
+    ]
+    if definition.target.sex:
+        reasons.append((f"sex {definition.target.sex}", pl.col("sex") == definition.target.sex))
+    days = definition.target.min_prior_observation_days
+    if days:
+        need = _fmt_instant(pl.col("index_day") - timedelta(days=days), False)
+        reasons.append(
+            (
+                f"≥{days} days in the record",
+                pl.col("first_seen").is_not_null() & (pl.col("first_seen") <= need),
+            )
+        )
+    if "target.require_conditions" in refs:
+        req = queries.condition_dates(conn, refs["target.require_conditions"])
+        have = req.filter(pl.col("first_before").is_not_null())["patient_id"]
+        reasons.append(("has a required condition", pl.col("patient_id").is_in(have.implode())))
+    if "exclusions.conditions" in refs:
+        exc = queries.condition_dates(conn, refs["exclusions.conditions"])
+        bad = exc.filter(pl.col("first_before").is_not_null())["patient_id"]
+        reasons.append(("no excluding condition", ~pl.col("patient_id").is_in(bad.implode())))
+    frame = frame.join(_outcome_dates(conn, definition, refs, frame), on="patient_id", how="left")
+    if definition.exclusions.prior_outcome:
+        reasons.append(("no outcome on or before index", pl.col("prior_outcome").is_null()))
+
+    if for_training:
+        for label, expr in reasons:
+            frame = frame.filter(expr)
+            attrition.append({"step": label, "patients": frame.height})
+        if frame.is_empty():
+            steps = "; ".join(f"{a['step']}: {a['patients']}" for a in attrition)
+            raise InputError(f"the cohort is empty (attrition: {steps})", field="target")
+        frame = frame.with_columns(
+            pl.col("first_after").is_not_null().cast(pl.Int8).alias("outcome"),
+            pl.col("first_after").str.slice(0, 10).alias("outcome_date"),
+        )
+        n_events = int(frame["outcome"].sum())
+        attrition.append({"step": "with the outcome within the horizon", "patients": n_events})
+        if n_events == 0:
+            raise InputError(
+                f"the outcome was never observed within {definition.outcome.horizon_days} days "
+                f"after index among {frame.height} patients",
+                field="outcome",
+            )
+        if n_events == frame.height:
+            raise InputError(
+                f"every one of the {frame.height} patients has the outcome: a single class "
+                "cannot be learned",
+                field="outcome",
+            )
+    else:
+        oks = [f"_ok{i}" for i in range(len(reasons))]
+        frame = frame.with_columns(
+            [e.fill_null(False).alias(o) for o, (_, e) in zip(oks, reasons, strict=True)]
+        )
+        notes_expr = pl.concat_str(
+            [
+                pl.when(~pl.col(o)).then(pl.lit(f"not {label}; ")).otherwise(pl.lit(""))
+                for o, (label, _) in zip(oks, reasons, strict=True)
+            ]
+        )
+        frame = frame.with_columns(
+            pl.all_horizontal([pl.col(o) for o in oks]).alias("in_target"),
+            notes_expr.str.strip_chars("; ").alias("target_note"),
+        ).drop(oks)
+    return _add_features(conn, definition, refs, frame, notes)
 
 
 def _outcome_dates(
     conn: Connection,
     definition: CohortDefinition,
     refs: dict[str, CodeRef],
-    index_end: str,
-    patient_ids: Sequence[str] | None,
+    frame: pl.DataFrame,
 ) -> pl.DataFrame:
-    """Per patient: first outcome on/before index (`prior_outcome`) and after (`first_after`)."""
+    """Per patient: first outcome on/before index (`prior_outcome`) and in the horizon
+    (`first_after`)."""
     parts: list[pl.DataFrame] = []
     if "outcome.conditions" in refs:
-        cond = queries.condition_dates(conn, refs["outcome.conditions"], index_end, patient_ids)
+        cond = queries.condition_dates(conn, refs["outcome.conditions"])
         parts.append(cond.rename({"first_before": "prior_outcome"}))
+    bounds = frame.select("patient_id", "_idx_end", "_hz_end")
     for i, obs in enumerate(definition.outcome.observations):
         ref = refs[f"outcome.observations[{i}].code"]
-        values = queries.observation_values(conn, ref, ("0001", "9999"), patient_ids)
+        values = queries.observation_values(conn, ref, lookback=False)
         hit = pl.lit(True)
         if obs.min is not None:
             hit = hit & (pl.col("value") >= obs.min)
         if obs.max is not None:
             hit = hit & (pl.col("value") <= obs.max)
-        values = values.filter(hit)
+        values = values.filter(hit).join(bounds, on="patient_id")
+        before = pl.col("date") <= pl.col("_idx_end")
+        within = (pl.col("date") > pl.col("_idx_end")) & (pl.col("date") <= pl.col("_hz_end"))
         parts.append(
             values.group_by("patient_id").agg(
-                pl.col("date").filter(pl.col("date") <= index_end).min().alias("prior_outcome"),
-                pl.col("date").filter(pl.col("date") > index_end).min().alias("first_after"),
+                pl.col("date").filter(before).min().alias("prior_outcome"),
+                pl.col("date").filter(within).min().alias("first_after"),
             )
         )
     if definition.outcome.death:
-        people = queries.patient_rows(conn, patient_ids).filter(pl.col("death_date").is_not_null())
         dead = pl.col("death_date") + "T00:00:00.000000"
         parts.append(
-            people.select(
+            frame.filter(pl.col("death_date").is_not_null()).select(
                 "patient_id",
-                pl.when(dead <= index_end).then(dead).alias("prior_outcome"),
-                pl.when(dead > index_end).then(dead).alias("first_after"),
+                pl.when(dead <= pl.col("_idx_end")).then(dead).alias("prior_outcome"),
+                pl.when((dead > pl.col("_idx_end")) & (dead <= pl.col("_hz_end")))
+                .then(dead)
+                .alias("first_after"),
             )
         )
+    empty = {"patient_id": pl.Utf8, "prior_outcome": pl.Utf8, "first_after": pl.Utf8}
     if not parts:
-        return pl.DataFrame(
-            schema={"patient_id": pl.Utf8, "prior_outcome": pl.Utf8, "first_after": pl.Utf8}
-        )
+        return pl.DataFrame(schema=empty)
     return (
-        pl.concat([p.select("patient_id", "prior_outcome", "first_after") for p in parts])
+        pl.concat([p.select(list(empty)).cast(empty) for p in parts])  # type: ignore[arg-type]
         .group_by("patient_id")
         .agg(pl.col("prior_outcome").min(), pl.col("first_after").min())
     )
@@ -305,9 +349,6 @@ def _add_features(
     definition: CohortDefinition,
     refs: dict[str, CodeRef],
     frame: pl.DataFrame,
-    window: tuple[str, str],
-    index_end: str,
-    ids: list[str] | None,
     notes: list[str],
 ) -> tuple[pl.DataFrame, list[FeatureSpec]]:
     """Join every requested feature onto `frame`; returns (frame, specs)."""
@@ -371,7 +412,7 @@ def _add_features(
         )
     for name, _codes in feats.conditions.items():
         ref = refs[f"features.conditions.{name}"]
-        found = queries.condition_dates(conn, ref, index_end, ids)
+        found = queries.condition_dates(conn, ref)
         have = found.filter(pl.col("first_before").is_not_null())["patient_id"]
         frame = frame.with_columns(
             pl.col("patient_id").is_in(have.implode()).cast(pl.Int8).alias(name)
@@ -387,7 +428,7 @@ def _add_features(
         )
     for name, _codes in feats.medications.items():
         ref = refs[f"features.medications.{name}"]
-        have = queries.medication_flags(conn, ref, window, ids)["patient_id"]
+        have = queries.medication_flags(conn, ref)["patient_id"]
         frame = frame.with_columns(
             pl.col("patient_id").is_in(have.implode()).cast(pl.Int8).alias(name)
         )
@@ -402,9 +443,7 @@ def _add_features(
         )
     for name, feat in feats.observations.items():
         ref = _observation_ref(refs[f"features.observations.{name}.code"], feat.unit)
-        values = _unit_converted(
-            queries.observation_values(conn, ref, window, ids), feat.unit, notes, name
-        )
+        values = _unit_converted(queries.observation_values(conn, ref), feat.unit, notes, name)
         aggs = {
             "latest": pl.col("value").sort_by("date").last(),
             "mean": pl.col("value").mean(),

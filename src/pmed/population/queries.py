@@ -23,8 +23,12 @@ from pmed.record import schema
 from pmed.record.codesets import ICD10_SYSTEMS
 
 __all__ = [
+    "COHORT",
+    "cohort_table",
     "condition_dates",
+    "drop_cohort_table",
     "encounter_stats",
+    "first_event",
     "medication_flags",
     "observation_values",
     "patient_rows",
@@ -40,6 +44,17 @@ _RACE = {
     "2076-8": "native hawaiian or pacific islander",
 }
 _ETHNICITY = {"2135-2": "hispanic", "2186-5": "not hispanic"}
+
+_TEMP = sa.MetaData()
+COHORT = sa.Table(
+    "pmed_cohort",
+    _TEMP,
+    sa.Column("pid", sa.String(64), primary_key=True),
+    sa.Column("idx_end", sa.String(32), nullable=False),
+    sa.Column("win_start", sa.String(32), nullable=False),
+    sa.Column("hz_end", sa.String(32), nullable=False),
+    prefixes=["TEMPORARY"],
+)
 
 R = schema.resources
 T = schema.idx_token
@@ -128,84 +143,121 @@ def patient_rows(conn: Connection, patient_ids: Sequence[str] | None = None) -> 
     return pl.DataFrame(cols, schema={k: pl.Utf8 for k in cols})
 
 
-def condition_dates(
-    conn: Connection, ref: CodeRef, index_end: str, patient_ids: Sequence[str] | None = None
-) -> pl.DataFrame:
-    """Per patient: the first matching Condition on/before index and the first after it.
+def cohort_table(conn: Connection, rows: list[dict[str, str]]) -> sa.Table:
+    """A temporary table `pmed_cohort(pid, idx_end, win_start, hz_end)` of per-patient index
+    instants (end of the index day), lookback starts and horizon ends, on this connection."""
+    COHORT.drop(conn, checkfirst=True)
+    COHORT.create(conn)
+    for start in range(0, len(rows), _PART):
+        conn.execute(COHORT.insert(), rows[start : start + _PART])
+    return COHORT
 
-    A condition's date is its onset, else its recorded date (the earlier of the indexed two).
-    Columns: patient_id, first_before, first_after (ISO instants, null when none).
-    """
+
+def drop_cohort_table(conn: Connection) -> None:
+    COHORT.drop(conn, checkfirst=True)
+
+
+def first_event(
+    conn: Connection,
+    rtype: str,
+    ref: CodeRef | None,
+    window: tuple[str, str],
+    patient_ids: Sequence[str] | None = None,
+) -> pl.DataFrame:
+    """Per patient, the first `rtype` (Encounter or Observation, matching `ref` if given) dated
+    in the window: the index event. Columns: patient_id, index_at."""
+    query = (
+        sa.select(R.c.patient_id, sa.func.min(D.c.low))
+        .select_from(D)
+        .join(R, sa.and_(R.c.type == D.c.type, R.c.id == D.c.id))
+        .where(
+            D.c.type == rtype,
+            D.c.param == "date",
+            D.c.low >= window[0],
+            D.c.low <= window[1],
+            R.c.patient_id.is_not(None),
+            *_patients_filter(R.c.patient_id, patient_ids),
+        )
+        .group_by(R.c.patient_id)
+    )
+    if ref is not None:
+        param = "type" if rtype == "Encounter" else "code"
+        owners = sa.select(T.c.id).where(
+            T.c.type == rtype, T.c.param == param, _code_filter(ref, T)
+        )
+        query = query.where(D.c.id.in_(owners))
+    return _collect(conn, query, {"patient_id": pl.Utf8, "index_at": pl.Utf8})
+
+
+def condition_dates(conn: Connection, ref: CodeRef) -> pl.DataFrame:
+    """Per cohort patient: the first matching Condition on/before their index, and the first in
+    (index, horizon end]. A condition's date is its onset, else its recorded date (the earlier).
+    Columns: patient_id, first_before, first_after (ISO instants, null when none)."""
+    C = COHORT
     per_condition = (
         sa.select(R.c.patient_id.label("pid"), sa.func.min(D.c.low).label("low"))
         .select_from(T)
         .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
         .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+        .join(C, C.c.pid == R.c.patient_id)
         .where(
             T.c.type == "Condition",
             T.c.param == "code",
             _code_filter(ref, T),
             D.c.param.in_(["onset-date", "recorded-date"]),
-            R.c.patient_id.is_not(None),
-            *_patients_filter(R.c.patient_id, patient_ids),
         )
         .group_by(T.c.id, R.c.patient_id)
         .subquery()
     )
     low = per_condition.c.low
-    query = sa.select(
-        per_condition.c.pid,
-        sa.func.min(sa.case((low <= index_end, low))).label("first_before"),
-        sa.func.min(sa.case((low > index_end, low))).label("first_after"),
-    ).group_by(per_condition.c.pid)
+    query = (
+        sa.select(
+            per_condition.c.pid,
+            sa.func.min(sa.case((low <= C.c.idx_end, low))).label("first_before"),
+            sa.func.min(sa.case((sa.and_(low > C.c.idx_end, low <= C.c.hz_end), low))).label(
+                "first_after"
+            ),
+        )
+        .join(C, C.c.pid == per_condition.c.pid)
+        .group_by(per_condition.c.pid)
+    )
     return _collect(
         conn, query, {"patient_id": pl.Utf8, "first_before": pl.Utf8, "first_after": pl.Utf8}
     )
 
 
-def medication_flags(
-    conn: Connection,
-    ref: CodeRef,
-    window: tuple[str, str],
-    patient_ids: Sequence[str] | None = None,
-) -> pl.DataFrame:
-    """Patients with a matching MedicationRequest (authored) or MedicationStatement (effective)
-    in the window [start, end]. Column: patient_id (one row per patient)."""
+def medication_flags(conn: Connection, ref: CodeRef) -> pl.DataFrame:
+    """Cohort patients with a matching MedicationRequest (authored) or MedicationStatement
+    (effective) in their lookback window. Column: patient_id (one row per patient)."""
+    C = COHORT
     frames = []
-    for rtype, date_param in (
-        ("MedicationRequest", "authoredon"),
-        ("MedicationStatement", "effective"),
-    ):
+    for rtype, param in (("MedicationRequest", "authoredon"), ("MedicationStatement", "effective")):
         query = (
             sa.select(R.c.patient_id)
             .distinct()
             .select_from(T)
             .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
             .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+            .join(C, C.c.pid == R.c.patient_id)
             .where(
                 T.c.type == rtype,
                 T.c.param == "code",
                 _code_filter(ref, T),
-                D.c.param == date_param,
-                D.c.low <= window[1],
-                D.c.high >= window[0],
-                R.c.patient_id.is_not(None),
-                *_patients_filter(R.c.patient_id, patient_ids),
+                D.c.param == param,
+                D.c.low <= C.c.idx_end,
+                D.c.high >= C.c.win_start,
             )
         )
         frames.append(_collect(conn, query, {"patient_id": pl.Utf8}))
     return pl.concat(frames).unique()
 
 
-def observation_values(
-    conn: Connection,
-    ref: CodeRef,
-    window: tuple[str, str],
-    patient_ids: Sequence[str] | None = None,
-) -> pl.DataFrame:
-    """Every value of a matching Observation dated in the window: patient_id, code, value, unit,
-    date. Top-level `valueQuantity` comes from `idx_number`; values inside a component with a
-    matching code (e.g. systolic 8480-6 in a blood-pressure panel) are read from the JSON."""
+def observation_values(conn: Connection, ref: CodeRef, *, lookback: bool = True) -> pl.DataFrame:
+    """Every value of a matching Observation of a cohort patient, dated in their lookback window
+    (`lookback=False`: any date): patient_id, code, value, unit, date. Top-level `valueQuantity`
+    comes from `idx_number`; values inside a component with a matching code (e.g. systolic
+    8480-6 in a blood-pressure panel) are read from the JSON."""
+    C = COHORT
     out_schema = {
         "patient_id": pl.Utf8,
         "code": pl.Utf8,
@@ -213,22 +265,21 @@ def observation_values(
         "unit": pl.Utf8,
         "date": pl.Utf8,
     }
+    when = [D.c.low >= C.c.win_start, D.c.low <= C.c.idx_end] if lookback else []
     top = (
         sa.select(R.c.patient_id, T.c.code, N.c.value, N.c.unit, D.c.low)
         .select_from(T)
         .join(N, sa.and_(N.c.type == T.c.type, N.c.id == T.c.id))
         .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
         .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+        .join(C, C.c.pid == R.c.patient_id)
         .where(
             T.c.type == "Observation",
             T.c.param == "code",
             _code_filter(ref, T),
             N.c.param == "value-quantity",
             D.c.param == "date",
-            D.c.low >= window[0],
-            D.c.low <= window[1],
-            R.c.patient_id.is_not(None),
-            *_patients_filter(R.c.patient_id, patient_ids),
+            *when,
         )
     )
     frames = list(_stream(conn, top, out_schema))
@@ -237,15 +288,13 @@ def observation_values(
         .select_from(T)
         .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
         .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+        .join(C, C.c.pid == R.c.patient_id)
         .where(
             T.c.type == "Observation",
             T.c.param == "component-code",
             _code_filter(ref, T),
             D.c.param == "date",
-            D.c.low >= window[0],
-            D.c.low <= window[1],
-            R.c.patient_id.is_not(None),
-            *_patients_filter(R.c.patient_id, patient_ids),
+            *when,
         )
     )
     wanted = {code for _, code in ref.exact}
@@ -260,30 +309,21 @@ def observation_values(
                     continue
                 for coding in (comp.get("code") or {}).get("coding") or ():
                     if coding.get("code") in wanted:
-                        rows.append(
-                            (
-                                pid,
-                                coding["code"],
-                                float(value),
-                                qty.get("code") or qty.get("unit"),
-                                low,
-                            )
-                        )
+                        unit = qty.get("code") or qty.get("unit")
+                        rows.append((pid, coding["code"], float(value), unit, low))
                         break
         if rows:
             frames.append(pl.DataFrame(rows, schema=out_schema, orient="row"))
     return pl.concat(frames) if frames else pl.DataFrame(schema=out_schema)
 
 
-def encounter_stats(
-    conn: Connection,
-    window: tuple[str, str] | None,
-    patient_ids: Sequence[str] | None = None,
-) -> pl.DataFrame:
-    """Per patient: encounters starting in the window, and the first and last encounter dates
-    overall (time in the record). Columns: patient_id, n_window, first_seen, last_seen."""
+def encounter_stats(conn: Connection) -> pl.DataFrame:
+    """Per cohort patient: encounters starting in their lookback window, and the first and last
+    encounter dates overall (time in the record). Columns: patient_id, n_window, first_seen,
+    last_seen."""
+    C = COHORT
     low = D.c.low
-    in_window = sa.and_(low >= window[0], low <= window[1]) if window else sa.false()
+    in_window = sa.and_(low >= C.c.win_start, low <= C.c.idx_end)
     query = (
         sa.select(
             R.c.patient_id,
@@ -293,12 +333,8 @@ def encounter_stats(
         )
         .select_from(D)
         .join(R, sa.and_(R.c.type == D.c.type, R.c.id == D.c.id))
-        .where(
-            D.c.type == "Encounter",
-            D.c.param == "date",
-            R.c.patient_id.is_not(None),
-            *_patients_filter(R.c.patient_id, patient_ids),
-        )
+        .join(C, C.c.pid == R.c.patient_id)
+        .where(D.c.type == "Encounter", D.c.param == "date")
         .group_by(R.c.patient_id)
     )
     return _collect(
