@@ -92,11 +92,15 @@ class AccessContext:
     def delete(self, rtype: str, rid: str) -> None:
         self.store.delete(rtype, rid)
 
-    def transaction(self, bundle: dict[str, Any]) -> dict[str, Any]:
+    def transaction(
+        self,
+        bundle: dict[str, Any],
+        validate: Callable[[dict[str, Any], int], None] | None = None,
+    ) -> dict[str, Any]:
         """Apply a transaction or batch Bundle; the transaction-/batch-response Bundle."""
         from pmed.record.transaction import apply_bundle
 
-        return apply_bundle(self.store, bundle).response
+        return apply_bundle(self.store, bundle, validate=validate).response
 
 
 AccessFactory = Callable[[Request, Store, Settings], AccessContext]

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from pmed.api.access import AccessContext, get_access
 from pmed.api.content import check_acceptable, fhir_response, read_json_body
+from pmed.api.fhir_routes import validate_resource
 from pmed.errors import InputError
 
 __all__ = ["router"]
@@ -46,5 +47,5 @@ async def transaction(request: Request, access: AccessContext = Depends(get_acce
             f"Bundle.type must be transaction or batch, not {bundle.get('type')!r}",
             field="Bundle.type",
         )
-    response = await run_in_threadpool(access.transaction, bundle)
+    response = await run_in_threadpool(access.transaction, bundle, validate_resource)
     return fhir_response(response, request=request)

@@ -26,6 +26,7 @@ from pmed.api.paging import Paging, base_url, full_url, page_links, parse_paging
 from pmed.api.problem import ApiProblem
 from pmed.api.resource_types import check_type
 from pmed.errors import ConflictError, InputError
+from pmed.record.validation import validate_or_raise
 
 __all__ = ["etag", "router", "validate_resource"]
 
@@ -70,13 +71,9 @@ def _version_of(header: str) -> str:
     return value.strip('"')
 
 
-def validate_resource(resource: dict[str, Any]) -> None:
+def validate_resource(resource: dict[str, Any], entry: int | None = None) -> None:
     """Structural validation (`pmed.record.validation`): InputError (400) naming the path."""
-    try:
-        from pmed.record.validation import validate_or_raise
-    except ImportError:  # the validation module is not installed in this tree yet
-        return
-    validate_or_raise(resource)
+    validate_or_raise(resource, entry=entry)
 
 
 def _written(request: Request, resource: dict[str, Any], status: int, location: bool) -> Response:
