@@ -1,4 +1,4 @@
-"""Published test values of the risk equations (sources in tests/data/risk/published_values.json)."""
+"""Published test values (sources: tests/data/risk/published_values.json)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from pmed.knowledge import load
 from pmed.risk import calculate, get_calculator
 from pmed.risk.calculator import survival_risk
-from pmed.knowledge import load
 from tests.risk.builders import pce_inputs, prevent_inputs
 
 
