@@ -279,16 +279,16 @@ def _vitals(record: PatientRecord, when: datetime, out: RecordInputs) -> None:
 
 
 # Which calculators belong in a patient's score (all of them when the caller names them).
-def _adult_primary_prevention(r: RecordInputs) -> bool:
-    return r.values.get("age", 18) >= 18 and not r.facts.get("established_ascvd")
+def _adult(r: RecordInputs) -> bool:
+    return bool(r.values.get("age", 18) >= 18)
 
 
 _Relevance = Callable[[RecordInputs], bool]
 _RELEVANT: dict[str, _Relevance] = {
-    "pce": _adult_primary_prevention,
-    "pce-revised": _adult_primary_prevention,
-    "prevent": _adult_primary_prevention,
-    "framingham-cvd": _adult_primary_prevention,
+    "pce": _adult,
+    "pce-revised": _adult,
+    "prevent": _adult,
+    "framingham-cvd": _adult,
     "egfr-ckd-epi-2021": lambda r: "scr_mg_dl" in r.values,
     "cha2ds2-vasc": lambda r: bool(r.facts.get("atrial_fibrillation")),
     "has-bled": lambda r: bool(r.facts.get("atrial_fibrillation") or r.facts.get("on_warfarin")),
