@@ -181,8 +181,11 @@ def validate_columns(
             )
         col = np.asarray(columns[spec.name])
         if spec.kind == "choice":
-            text = np.char.lower(col.astype(str))
-            bad = ~np.isin(text, [*spec.choices, "nan", "none", ""])
+            text = col if col.dtype.kind == "U" else col.astype(str)
+            bad = ~_in_choices(text, spec.choices)
+            if bad.any():  # lower-case only when needed: it is the slow path
+                text = np.char.lower(text)
+                bad = ~_in_choices(text, spec.choices)
             if bad.any():
                 row = int(np.argmax(bad))
                 raise InputError(
@@ -218,6 +221,13 @@ def validate_columns(
                 )
         out[spec.name] = col
     return out
+
+
+def _in_choices(text: np.ndarray, choices: tuple[str, ...]) -> np.ndarray:
+    ok = np.zeros(text.shape, dtype=bool)
+    for value in (*choices, "", "nan", "none", "None"):
+        ok |= text == value
+    return ok
 
 
 def _column_cell(spec: InputSpec, raw: Any) -> float:
