@@ -82,7 +82,7 @@ def sample_demographics(
     rng: np.random.Generator,
     n: int,
     *,
-    index_start: date = date(2015, 1, 1),
+    index_start: date = date(2014, 1, 1),
     index_span_days: int = 730,
 ) -> dict[str, Any]:
     """Arrays (length n) of the patients' demographics; ages are whole years at the index date.

@@ -13,6 +13,7 @@ diplotypes are returned as ground truth, so a caller's output can be checked aga
 from __future__ import annotations
 
 import gzip
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -269,10 +270,17 @@ def write_patient_vcfs(directory: Path, genotypes: Genotypes, *, gzip_files: boo
         codes[v] = a.astype(np.int64) * width + b
     variant_index = np.arange(len(rows))
     suffix = ".vcf.gz" if gzip_files else ".vcf"
+    header = _header(genotypes.models, ["\x00"])
     for s, sample in enumerate(genotypes.samples):
         body = lines[variant_index, codes[:, s]].tolist()
-        with _open(directory / f"{sample}{suffix}") as out:
-            out.write(_header(genotypes.models, [sample]))
-            out.write("\n".join(body))
-            out.write("\n")
+        text = header.replace("\x00", sample) + "\n".join(body) + "\n"
+        data = text.encode("ascii")
+        path = directory / f"{sample}{suffix}"
+        if gzip_files:
+            data = gzip.compress(data, compresslevel=1)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
     return len(genotypes.samples)
