@@ -176,3 +176,15 @@ def test_recorded_value_outside_an_equations_range_says_not_applicable() -> None
     assert findings["prevent"].value is None
     assert "90–180" in findings["prevent"].summary
     assert findings["pce"].value is not None  # PCE accepts SBP up to 200
+
+
+def test_labile_inr_is_under_60_percent_of_recent_inrs_in_range_for_warfarin_users() -> None:
+    inrs = [observation(f"inr{i}", PID, "6301-6", f"2024-0{i}-01", v, "{INR}")
+            for i, v in enumerate((1.6, 2.5, 3.6, 1.8), start=1)]  # fmt: skip
+    more = [_medication("warf", "11289", "warfarin", "2023-01-01"), *inrs]
+    got = record_inputs(PatientRecord.from_resources(guideline_patient(more=more)), AT)
+    assert got.values["labile_inr"] is True
+    assert got.sources["labile_inr"].startswith("25% of 4 INRs")
+    findings = score_record(PatientRecord.from_resources(guideline_patient(more=more)), at=AT,
+                            names=["has-bled"])  # fmt: skip
+    assert [m["name"] for m in findings[0].details["missing"]] == ["alcohol"]

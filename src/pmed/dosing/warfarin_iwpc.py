@@ -89,9 +89,9 @@ class WarfarinIwpc(Calculator):
         flag(
             "enzyme_inducer",
             "on carbamazepine, phenytoin, rifampin or rifampicin",
-            "RxNorm 2002, 8183, 9384",
+            "codeset enzyme_inducers (RxNorm 2002, 8183, 9384)",
         ),
-        flag("amiodarone", "on amiodarone", "RxNorm 703"),
+        flag("amiodarone", "on amiodarone", "codeset amiodarone (RxNorm 703)"),
     )
     evidence = (
         Evidence(

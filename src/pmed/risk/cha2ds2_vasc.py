@@ -38,18 +38,22 @@ class Cha2ds2Vasc(Calculator):
     inputs = (
         ic.AGE,
         ic.SEX,
-        flag("chf", "congestive heart failure or LV dysfunction", "SNOMED CT 42343007 <<"),
-        flag("hypertension", "hypertension", "SNOMED CT 38341003 <<"),
+        flag(
+            "chf",
+            "congestive heart failure or LV dysfunction",
+            "codeset heart_failure (SNOMED CT 42343007 <<)",
+        ),
+        flag("hypertension", "hypertension", "codeset hypertension (SNOMED CT 38341003 <<)"),
         ic.DIABETES,
         flag(
             "stroke_tia",
             "prior stroke, TIA or thromboembolism",
-            "SNOMED CT 230690007 <<, 266257000 <<",
+            "codeset stroke_tia (SNOMED CT 230690007 <<, 266257000 <<)",
         ),
         flag(
             "vascular_disease",
             "vascular disease (prior MI, PAD, aortic plaque)",
-            "SNOMED CT 22298006 <<, 399957001 <<",
+            "codesets vascular_disease, mi_chd (SNOMED CT)",
         ),
     )
     evidence = (

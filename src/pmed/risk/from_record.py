@@ -35,6 +35,8 @@ RACE_OMB = {"2106-3": "white", "2054-5": "black", "2028-9": "asian"}
 ACUTE_WINDOW = timedelta(hours=24)
 CV_EQUATIONS = ("pce", "pce-revised", "prevent", "framingham-cvd")
 WARFARIN = "11289"
+INR = "6301-6"
+INR_WINDOW = timedelta(days=183)
 
 
 @dataclass
@@ -152,7 +154,8 @@ def _conditions_and_medications(record: PatientRecord, before: Any, out: RecordI
     _flag(out, "abnormal_liver_function", cond("liver_disease"), "liver disease condition")
     _flag(out, "bleeding_history", cond("bleeding_history"), "bleeding condition")
     _flag(out, "bp_treated", meds("antihypertensives"), "antihypertensive medication")
-    out.put("antihypertensive_medication", out.values["bp_treated"], out.sources["bp_treated"])
+    ever = record.medications("antihypertensives", active_only=False, before=before)
+    _flag(out, "antihypertensive_medication", ever, "antihypertensive medication ever")
     _flag(out, "statin", meds("statins"), "statin")
     _flag(out, "enzyme_inducer", meds("enzyme_inducers"), "enzyme-inducer medication")
     _flag(out, "amiodarone", meds("amiodarone"), "amiodarone")
@@ -174,9 +177,28 @@ def _conditions_and_medications(record: PatientRecord, before: Any, out: RecordI
     out.facts["on_warfarin"] = bool(warfarin)
     if not warfarin:
         out.put("labile_inr", False, "not on a vitamin K antagonist")
+    else:
+        _labile_inr(record, before, out)
     sbp = out.values.get("sbp")
     if sbp is not None:
         out.put("uncontrolled_hypertension", sbp > 160, out.sources.get("sbp"))
+
+
+def _labile_inr(record: PatientRecord, before: Any, out: RecordInputs) -> None:
+    """HAS-BLED's labile INR as time in range < 60%, by the fraction of INRs (LOINC 6301-6) in
+    2.0–3.0 over the 6 months before the latest one; needs at least 3 INRs."""
+    history = record.observations(INR, None, before=before)
+    if not history or history[-1].date is None:
+        return
+    start = history[-1].date - INR_WINDOW
+    recent = [m for m in history if m.date is not None and m.date >= start]
+    if len(recent) < 3:
+        return
+    in_range = sum(1 for m in recent if 2.0 <= m.value <= 3.0) / len(recent)
+    refs = ", ".join(m.reference for m in recent[-3:])
+    out.put(
+        "labile_inr", in_range < 0.6, f"{in_range:.0%} of {len(recent)} INRs in 2.0-3.0 ({refs}...)"
+    )
 
 
 def _smoking(record: PatientRecord, before: Any, out: RecordInputs) -> None:

@@ -54,24 +54,28 @@ class HasBled(Calculator):
         flag(
             "abnormal_renal_function",
             "dialysis, transplant or creatinine >= 2.26 mg/dL",
-            "LOINC 2160-0; SNOMED CT 108241001 (dialysis)",
+            "LOINC 2160-0 >= 2.26 mg/dL",
         ),
         flag(
             "abnormal_liver_function",
             "cirrhosis or bilirubin > 2x / AST, ALT > 3x normal",
-            "SNOMED CT 19943007 (cirrhosis); LOINC 1975-2, 1920-8, 1742-6",
+            "codeset liver_disease (SNOMED CT)",
         ),
-        flag("stroke", "prior stroke", "SNOMED CT 230690007 <<"),
+        flag("stroke", "prior stroke", "codeset stroke_tia (SNOMED CT)"),
         flag(
             "bleeding_history",
             "prior major bleeding or predisposition",
-            "SNOMED CT 131148009 << (bleeding)",
+            "codeset bleeding_history (SNOMED CT)",
         ),
-        flag("labile_inr", "labile INR (time in range < 60%)", "LOINC 6301-6 (INR) history"),
+        flag(
+            "labile_inr",
+            "labile INR (time in range < 60%)",
+            "LOINC 6301-6 (INR): < 60% in 2.0-3.0 over 6 months",
+        ),
         flag(
             "antiplatelet_or_nsaid",
             "antiplatelet or NSAID use",
-            "codeset antiplatelets, NSAIDs (RxNorm)",
+            "codesets antiplatelets, nsaids (RxNorm)",
         ),
         flag("alcohol", "alcohol >= 8 drinks a week", "LOINC 11331-6 / AUDIT-C"),
     )
