@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from knowledge_io import SHARED, write_knowledge  # noqa: E402
+from knowledge_io import SHARED, write_knowledge
 
 PGX = SHARED / "data" / "pgx"
 VERSION = "PharmCAT v3.1.1 (definitions 2025-11-05-00-25); PyPGx tables"
@@ -40,27 +40,82 @@ NOTICE = (
 
 #: Genes called from a VCF (issue 4); CYP2D6 only from outside calls.
 VCF_GENES = [
-    "ABCG2", "CACNA1S", "CFTR", "CYP2B6", "CYP2C19", "CYP2C9", "CYP3A4", "CYP3A5", "CYP4F2",
-    "DPYD", "G6PD", "IFNL3", "NAT2", "NUDT15", "RYR1", "SLCO1B1", "TPMT", "UGT1A1", "VKORC1",
-]  # fmt: skip
+    "ABCG2",
+    "CACNA1S",
+    "CFTR",
+    "CYP2B6",
+    "CYP2C19",
+    "CYP2C9",
+    "CYP3A4",
+    "CYP3A5",
+    "CYP4F2",
+    "DPYD",
+    "G6PD",
+    "IFNL3",
+    "NAT2",
+    "NUDT15",
+    "RYR1",
+    "SLCO1B1",
+    "TPMT",
+    "UGT1A1",
+    "VKORC1",
+]
 
 #: Contig lengths (GRC assembly reports) used to detect the build from `##contig` headers.
 CONTIG_LENGTHS = {
     "GRCh38": {
-        "1": 248956422, "2": 242193529, "3": 198295559, "4": 190214555, "5": 181538259,
-        "6": 170805979, "7": 159345973, "8": 145138636, "9": 138394717, "10": 133797422,
-        "11": 135086622, "12": 133275309, "13": 114364328, "14": 107043718, "15": 101991189,
-        "16": 90338345, "17": 83257441, "18": 80373285, "19": 58617616, "20": 64444167,
-        "21": 46709983, "22": 50818468, "X": 156040895, "Y": 57227415,
+        "1": 248956422,
+        "2": 242193529,
+        "3": 198295559,
+        "4": 190214555,
+        "5": 181538259,
+        "6": 170805979,
+        "7": 159345973,
+        "8": 145138636,
+        "9": 138394717,
+        "10": 133797422,
+        "11": 135086622,
+        "12": 133275309,
+        "13": 114364328,
+        "14": 107043718,
+        "15": 101991189,
+        "16": 90338345,
+        "17": 83257441,
+        "18": 80373285,
+        "19": 58617616,
+        "20": 64444167,
+        "21": 46709983,
+        "22": 50818468,
+        "X": 156040895,
+        "Y": 57227415,
     },
     "GRCh37": {
-        "1": 249250621, "2": 243199373, "3": 198022430, "4": 191154276, "5": 180915260,
-        "6": 171115067, "7": 159138663, "8": 146364022, "9": 141213431, "10": 135534747,
-        "11": 135006516, "12": 133851895, "13": 115169878, "14": 107349540, "15": 102531392,
-        "16": 90354753, "17": 81195210, "18": 78077248, "19": 59128983, "20": 63025520,
-        "21": 48129895, "22": 51304566, "X": 155270560, "Y": 59373566,
+        "1": 249250621,
+        "2": 243199373,
+        "3": 198022430,
+        "4": 191154276,
+        "5": 180915260,
+        "6": 171115067,
+        "7": 159138663,
+        "8": 146364022,
+        "9": 141213431,
+        "10": 135534747,
+        "11": 135006516,
+        "12": 133851895,
+        "13": 115169878,
+        "14": 107349540,
+        "15": 102531392,
+        "16": 90354753,
+        "17": 81195210,
+        "18": 78077248,
+        "19": 59128983,
+        "20": 63025520,
+        "21": 48129895,
+        "22": 51304566,
+        "X": 155270560,
+        "Y": 59373566,
     },
-}  # fmt: skip
+}
 
 
 def _chrom(name: str) -> str:
@@ -78,8 +133,9 @@ def _pypgx_variants() -> dict[tuple[str, int], dict[str, str]]:
     return out
 
 
-def _variant(v: dict[str, Any], chrom: str, v37: dict[tuple[str, int], dict[str, str]],
-             offset: int | None) -> dict[str, Any]:  # fmt: skip
+def _variant(
+    v: dict[str, Any], chrom: str, v37: dict[tuple[str, int], dict[str, str]], offset: int | None
+) -> dict[str, Any]:
     row = v37.get((chrom, v["position"]))
     if row is not None:
         pos37: int | None = int(row["GRCh37Position"])
@@ -209,7 +265,7 @@ def build_phenotypes() -> dict[str, Any]:
                     d.get("phenotype") or d.get("generesult"),
                     d.get("activityScore"),
                     d.get("lookupkey"),
-                ]  # fmt: skip
+                ]
                 for d in data["diplotypes"]
             },
         }

@@ -31,9 +31,10 @@ def test_heterozygous_at_every_position_of_every_gene_returns_quickly() -> None:
 def test_heterozygous_everywhere_vcf_end_to_end_is_fast(tmp_path: Path) -> None:
     lines = []
     for g in vcf_genes():
-        for line in records_for(g, [[v.ref for v in g.variants],
-                                    [v.alts[0] if v.alts else v.ref for v in g.variants]]):
-            lines.append(line)  # fmt: skip
+        for line in records_for(
+            g, [[v.ref for v in g.variants], [v.alts[0] if v.alts else v.ref for v in g.variants]]
+        ):
+            lines.append(line)
     vcf = write_vcf(tmp_path / "het.vcf", lines)
     start = time.process_time()
     call(vcf)
@@ -135,8 +136,9 @@ def test_cli_json_and_fhir_outputs(tmp_path: Path) -> None:
     assert all(e["resource"]["subject"]["reference"] == "Patient/p1" for e in bundle["entry"])
 
 
-def test_cli_bad_input_exits_2_with_the_reason(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cli_bad_input_exits_2_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from pmed.cli import main
 
     bad = tmp_path / "x.vcf"
@@ -150,8 +152,9 @@ def test_cli_bad_input_exits_2_with_the_reason(tmp_path: Path,
 
 def test_grch37_phased_sample_round_trip(tmp_path: Path) -> None:
     tpmt = gene("TPMT")
-    lines = records_for(tpmt, [allele_bases(tpmt, "*3B"), allele_bases(tpmt, "*3C")], sep="|",
-                        build="GRCh37")  # fmt: skip
+    lines = records_for(
+        tpmt, [allele_bases(tpmt, "*3B"), allele_bases(tpmt, "*3C")], sep="|", build="GRCh37"
+    )
     r = call(write_vcf(tmp_path / "t37.vcf", lines, header="##fileformat=VCFv4.2\n"))[0]
     assert r.build == "GRCh37"
     assert r.genes["TPMT"].diplotypes == ["*3B/*3C"]

@@ -33,10 +33,13 @@ def test_multi_sample_vcf_needs_a_sample(tmp_path: Path, sqlite_settings: Settin
     vcf = tmp_path / "two.vcf"
     src = (DATA / "cyp2c19" / "s1s2.vcf").read_text().splitlines()
     lines = [
-        line + "\tOTHER" if line.startswith("#CHROM") else line if line.startswith("#")
+        line + "\tOTHER"
+        if line.startswith("#CHROM")
+        else line
+        if line.startswith("#")
         else line + "\t" + line.split("\t")[-1]
         for line in src
-    ]  # fmt: skip
+    ]
     vcf.write_text("\n".join(lines) + "\n")
     store = Store.open(sqlite_settings)
     with pytest.raises(InputError, match="2 samples"):
@@ -47,7 +50,11 @@ def test_multi_sample_vcf_needs_a_sample(tmp_path: Path, sqlite_settings: Settin
 def test_unknown_finding_kind_has_no_fhir_mapping() -> None:
     from pmed.findings import Code, Finding, FindingKind, Provenance
 
-    f = Finding(kind=FindingKind.ALERT, code=Code(system="x", code="y"), summary="s",
-                provenance=Provenance(engine="e", engine_version="1"))  # fmt: skip
+    f = Finding(
+        kind=FindingKind.ALERT,
+        code=Code(system="x", code="y"),
+        summary="s",
+        provenance=Provenance(engine="e", engine_version="1"),
+    )
     with pytest.raises(InputError):
         finding_to_fhir(f, "p1")

@@ -19,8 +19,9 @@ ROWS = list(csv.DictReader((DATA / "expected_calls.tsv").open(), delimiter="\t")
 
 
 def test_every_pharmcat_test_vcf_has_an_expectation() -> None:
-    on_disk = {p.relative_to(DATA / "test-vcfs").as_posix()
-               for p in (DATA / "test-vcfs").rglob("*.vcf")}  # fmt: skip
+    on_disk = {
+        p.relative_to(DATA / "test-vcfs").as_posix() for p in (DATA / "test-vcfs").rglob("*.vcf")
+    }
     assert len(on_disk) == 121
     assert {r["vcf"] for r in ROWS} == on_disk
 

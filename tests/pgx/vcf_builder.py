@@ -21,12 +21,19 @@ def gene(name: str) -> GeneDefinition:
 
 def allele_bases(g: GeneDefinition, name: str) -> list[str]:
     a = next(x for x in g.alleles if x.name == name)
-    return [v.ref if v.ref in acc else sorted(acc)[0] for acc, v in zip(a.accepts, g.variants)]
+    pairs = zip(a.accepts, g.variants, strict=True)
+    return [v.ref if v.ref in acc else sorted(acc)[0] for acc, v in pairs]
 
 
-def records_for(g: GeneDefinition, strands: Sequence[Sequence[str]], *, sep: str = "/",
-                build: str = "GRCh38", chr_prefix: bool = True, ps: int | None = None
-                ) -> list[str]:  # fmt: skip
+def records_for(
+    g: GeneDefinition,
+    strands: Sequence[Sequence[str]],
+    *,
+    sep: str = "/",
+    build: str = "GRCh38",
+    chr_prefix: bool = True,
+    ps: int | None = None,
+) -> list[str]:
     """One VCF line per definition position, GT built from per-strand bases (one sample)."""
     chrom = g.chromosome if chr_prefix else g.chromosome.removeprefix("chr")
     lines = []
@@ -47,13 +54,15 @@ def records_for(g: GeneDefinition, strands: Sequence[Sequence[str]], *, sep: str
         if ps is not None:
             fmt, sample = "GT:PS", f"{sample}:{ps}"
         lines.append(
-            f"{chrom}\t{pos}\t{v.rsid or '.'}\t{ref}\t{','.join(alts) or '.'}\t.\tPASS\t.\t{fmt}\t{sample}"
+            f"{chrom}\t{pos}\t{v.rsid or '.'}\t{ref}\t{','.join(alts) or '.'}"
+            f"\t.\tPASS\t.\t{fmt}\t{sample}"
         )
     return lines
 
 
-def write_vcf(path: Path, lines: Iterable[str], samples: Sequence[str] = ("S1",), *,
-              header: str = HEADER_38) -> Path:  # fmt: skip
+def write_vcf(
+    path: Path, lines: Iterable[str], samples: Sequence[str] = ("S1",), *, header: str = HEADER_38
+) -> Path:
     cols = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + "\t".join(samples)
     text = header + cols + "\n" + "".join(line + "\n" for line in lines)
     path.write_text(text)

@@ -75,8 +75,12 @@ def _names(blob: bytes) -> list[str]:
     return [n.decode() for n in blob.split(b"\0") if n]
 
 
-def read_index(path: Path) -> BgzfIndex:
-    """Parse a .tbi or .csi file (both are BGZF-compressed binaries)."""
+def read_index(path: Path, regions: dict[str, list[tuple[int, int]]] | None = None) -> BgzfIndex:
+    """Parse a .tbi or .csi file (both BGZF-compressed).
+
+    With `regions` (reference name, with or without 'chr' → 0-based half-open intervals) only
+    the bins overlapping them are decoded; everything else is skipped by offset arithmetic, so a
+    whole-genome index costs one small unpack per bin."""
     raw = gzip.decompress(path.read_bytes())
     magic = raw[:4]
     if magic == b"TBI\1":
@@ -98,36 +102,46 @@ def read_index(path: Path) -> BgzfIndex:
     all_bins: list[dict[int, list[tuple[int, int]]]] = []
     linear: list[list[int]] = []
     loffsets: list[dict[int, int]] = []
-    for _ in range(n_ref):
-        (n_bin,) = struct.unpack_from("<i", raw, off)
+    unpack = struct.unpack_from
+    for rid in range(n_ref):
+        name = names[rid] if rid < len(names) else str(rid)
+        needed: set[int] | None = None
+        if regions is not None:
+            spans = regions.get(name) or regions.get(name.removeprefix("chr")) or []
+            needed = {b for beg, end in spans for b in _reg2bins(beg, end, min_shift, depth)}
+        keep = needed is None or bool(needed)
+        (n_bin,) = unpack("<i", raw, off)
         off += 4
         bins: dict[int, list[tuple[int, int]]] = {}
         lo: dict[int, int] = {}
+        head = 16 if csi else 8
         for _ in range(n_bin):
             if csi:
-                b, loff, n_chunk = struct.unpack_from("<IQi", raw, off)
-                off += 16
-                lo[b] = loff
+                b, loff, n_chunk = unpack("<IQi", raw, off)
             else:
-                b, n_chunk = struct.unpack_from("<Ii", raw, off)
-                off += 8
-            chunks = struct.unpack_from(f"<{2 * n_chunk}Q", raw, off)
+                b, n_chunk = unpack("<Ii", raw, off)
+                loff = 0
+            off += head
+            if keep and (needed is None or b in needed):
+                chunks = unpack(f"<{2 * n_chunk}Q", raw, off)
+                bins[b] = list(zip(chunks[::2], chunks[1::2], strict=True))
+                if csi:
+                    lo[b] = loff
             off += 16 * n_chunk
-            bins[b] = list(zip(chunks[::2], chunks[1::2], strict=True))
         all_bins.append(bins)
         loffsets.append(lo)
         if csi:
             linear.append([])
         else:
-            (n_intv,) = struct.unpack_from("<i", raw, off)
+            (n_intv,) = unpack("<i", raw, off)
             off += 4
-            linear.append(list(struct.unpack_from(f"<{n_intv}Q", raw, off)))
+            linear.append(list(unpack(f"<{n_intv}Q", raw, off)) if keep else [])
             off += 8 * n_intv
     return BgzfIndex(names, min_shift, depth, all_bins, linear, loffsets)
 
 
 def region_lines(path: Path, voffset: int) -> Iterator[str]:
-    """Text lines of a BGZF file from a virtual offset on (the caller stops when past its region)."""
+    """Text lines of a BGZF file from a virtual offset on (the caller stops past its region)."""
     raw = path.open("rb")
     try:
         raw.seek(voffset >> 16)

@@ -72,8 +72,9 @@ def _header_build(header: VcfHeader, path: str) -> tuple[str | None, str]:
     return build, how
 
 
-def detect_build(data: VcfData, maps: dict[str, dict[tuple[str, int], list[Position]]]
-                 ) -> tuple[str, str]:  # fmt: skip
+def detect_build(
+    data: VcfData, maps: dict[str, dict[tuple[str, int], list[Position]]]
+) -> tuple[str, str]:
     """Return (build, how it was decided). Raises InputError for no PGx data or a wrong build."""
     matched = {b: 0 for b in BUILDS}
     seen = {b: 0 for b in BUILDS}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from pmed.pgx.build import Position, detect_build, positions_by_build
@@ -32,7 +32,7 @@ def _maps() -> dict[str, dict[tuple[str, int], list[Position]]]:
     return positions_by_build(vcf_genes())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _activity(gene: str) -> dict[str, float]:
     from pmed.knowledge import load
 

@@ -17,9 +17,18 @@ from pmed.knowledge import load
 __all__ = ["GeneDefinition", "NamedAllele", "Variant", "gene_definitions", "knowledge_label"]
 
 _IUPAC = {
-    "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
-    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
-}  # fmt: skip
+    "R": "AG",
+    "Y": "CT",
+    "S": "CG",
+    "W": "AT",
+    "K": "GT",
+    "M": "AC",
+    "B": "CGT",
+    "D": "AGT",
+    "H": "ACT",
+    "V": "ACG",
+    "N": "ACGT",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +80,30 @@ class GeneDefinition:
         return next(a for a in self.alleles if a.reference)
 
 
+_ACCEPTS: dict[tuple[str | None, str], frozenset[str]] = {}
+
+
 def _accepts(value: str | None, ref: str) -> frozenset[str]:
-    if value is None:
-        return frozenset((ref,))
-    if len(value) == 1 and value in _IUPAC:
-        return frozenset(_IUPAC[value])
-    return frozenset((value,))
+    """The VCF alleles a definition cell accepts (shared objects: RYR1 alone has 100k cells)."""
+    key = (value, ref)
+    hit = _ACCEPTS.get(key)
+    if hit is None:
+        if value is None:
+            hit = frozenset((ref,))
+        elif len(value) == 1 and value in _IUPAC:
+            hit = frozenset(_IUPAC[value])
+        else:
+            hit = frozenset((value,))
+        hit = _ACCEPTS.setdefault(key, hit)
+    return hit
 
 
 def _named(a: dict[str, Any], variants: list[Variant]) -> NamedAllele:
     accepts = tuple(_accepts(x, v.ref) for x, v in zip(a["alleles"], variants, strict=True))
     defined = tuple(x is not None for x in a["alleles"])
-    nontrivial = tuple(i for i, (acc, v) in enumerate(zip(accepts, variants)) if acc != {v.ref})
+    nontrivial = tuple(
+        i for i, (acc, v) in enumerate(zip(accepts, variants, strict=True)) if acc != {v.ref}
+    )
     return NamedAllele(
         name=a["name"],
         function=a.get("function"),

@@ -76,7 +76,7 @@ def gene_findings(calls: SampleCalls, subject: str | None = None) -> list[Findin
                         f" ({len(c.missing_positions)} positions not in the VCF)"
                         if c.missing_positions
                         else ""
-                    ),  # fmt: skip
+                    ),
                     subject=subject,
                     evidence=[_PHARMCAT],
                     provenance=prov,

@@ -27,9 +27,14 @@ SLCO1B1_RS4149056 = 21178615
 
 #: lowest first; functions not listed sort after these
 _FUNCTION_ORDER = [
-    "no function", "malignant hyperthermia associated", "ivacaftor responsive",
-    "decreased function", "uncertain function", "unknown function", "normal function",
-]  # fmt: skip
+    "no function",
+    "malignant hyperthermia associated",
+    "ivacaftor responsive",
+    "decreased function",
+    "uncertain function",
+    "unknown function",
+    "normal function",
+]
 
 
 def call_gene(
@@ -54,8 +59,12 @@ def _severity(allele: NamedAllele, activity: dict[str, float]) -> tuple[float, i
     return (activity.get(allele.name, 9.0), rank)
 
 
-def _combination(gene: GeneDefinition, genotypes: list[Genotype | None], result: MatchResult,
-                 activity: dict[str, float]) -> None:  # fmt: skip
+def _combination(
+    gene: GeneDefinition,
+    genotypes: list[Genotype | None],
+    result: MatchResult,
+    activity: dict[str, float],
+) -> None:
     ref_allele = gene.reference_allele
     found: list[tuple[NamedAllele, list[int]]] = []  # allele, strands carrying it (0/1)
     for allele in gene.alleles:
@@ -80,31 +89,35 @@ def _combination(gene: GeneDefinition, genotypes: list[Genotype | None], result:
             found.append((allele, sorted(strands)))
     # a found allele whose variants are a subset of another found allele's is not reported
     keep = []
-    for a, strands in found:
+    for a, on in found:
         alt_a = {i for i, d in enumerate(a.defined) if d}
         if any(b is not a and alt_a < {i for i, d in enumerate(b.defined) if d} for b, _ in found):
             continue
-        keep.append((a, strands))
+        keep.append((a, on))
     if not keep:
         return
     phased = result.phased
     if phased:
         per_strand: list[list[str]] = [[], []]
-        for a, strands in keep:
-            for s in strands:
-                per_strand[s].append(a.name)
+        for a, on in keep:
+            for k in on:
+                per_strand[k].append(a.name)
         names = []
-        for s in per_strand:
-            s.sort(key=natural_key)
+        for strand in per_strand:
+            strand.sort(key=natural_key)
             names.append(
-                ref_allele.name if not s else s[0] if len(s) == 1 else "[" + " + ".join(s) + "]"
+                ref_allele.name
+                if not strand
+                else strand[0]
+                if len(strand) == 1
+                else "[" + " + ".join(strand) + "]"
             )
         result.diplotypes = [(names[0], names[1])]
         result.notes.append("phased combination of variant alleles on each strand")
         return
     copies: list[NamedAllele] = []
-    for a, strands in keep:
-        copies.extend([a] * (2 if len(strands) == 2 else 1))
+    for a, on in keep:
+        copies.extend([a] * (2 if len(on) == 2 else 1))
     copies.sort(key=lambda a: (_severity(a, activity), natural_key(a.name)))
     chosen = copies[:2] + [ref_allele] * (2 - len(copies[:2]))
     first, second = sorted(chosen, key=lambda a: (not a.reference, natural_key(a.name)))
@@ -117,8 +130,9 @@ def _combination(gene: GeneDefinition, genotypes: list[Genotype | None], result:
         )
 
 
-def _slco1b1_fallback(gene: GeneDefinition, genotypes: list[Genotype | None],
-                      result: MatchResult) -> None:  # fmt: skip
+def _slco1b1_fallback(
+    gene: GeneDefinition, genotypes: list[Genotype | None], result: MatchResult
+) -> None:
     idx = next((i for i, v in enumerate(gene.variants) if v.position == SLCO1B1_RS4149056), None)
     if idx is None:
         return

@@ -54,8 +54,9 @@ class _Prepared:
     blocks: list[int]  # masks of phase sets with >= 2 heterozygous positions
 
 
-def _prepare(gene: GeneDefinition, genotypes: list[Genotype | None], result: MatchResult
-             ) -> _Prepared | None:  # fmt: skip
+def _prepare(
+    gene: GeneDefinition, genotypes: list[Genotype | None], result: MatchResult
+) -> _Prepared | None:
     n = len(gene.variants)
     first: list[str | None] = [None] * n
     second: list[str | None] = [None] * n
@@ -146,10 +147,10 @@ def match_gene(gene: GeneDefinition, genotypes: list[Genotype | None]) -> MatchR
     cands = _drop_shadowed_reference(cands)
     cands.sort(key=lambda c: -c[0])
     if result.haploid:
-        best = cands[0][0]
-        result.score = best
+        top = cands[0][0]
+        result.score = top
         names = dict.fromkeys(
-            gene.suballeles.get(c[3].name, c[3].name) for c in cands if c[0] == best
+            gene.suballeles.get(c[3].name, c[3].name) for c in cands if c[0] == top
         )
         result.diplotypes = [(n,) for n in names]
         return result
@@ -180,7 +181,9 @@ def match_gene(gene: GeneDefinition, genotypes: list[Genotype | None]) -> MatchR
         result.notes.append("no pair of named alleles explains the genotypes")
         return result
     result.score = best_score
-    unique = sorted(set(best), key=lambda d: (natural_key(d[0]), natural_key(d[1])))
+    unique: list[tuple[str, ...]] = sorted(
+        set(best), key=lambda d: (natural_key(d[0]), natural_key(d[1]))
+    )
     result.diplotypes = _apply_priorities(gene, unique)
     return result
 

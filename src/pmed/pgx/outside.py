@@ -24,8 +24,12 @@ def _gene_name(raw: str) -> str:
     return _ALIASES.get(key.replace("-", "").replace("_", ""), key.replace("_", "-"))
 
 
-def outside_call(gene: str, diplotype: str | None = None, phenotype: str | None = None,
-                 activity_score: str | None = None) -> GeneCall:  # fmt: skip
+def outside_call(
+    gene: str,
+    diplotype: str | None = None,
+    phenotype: str | None = None,
+    activity_score: str | None = None,
+) -> GeneCall:
     """A GeneCall from an outside result; missing phenotype/score are derived from the diplotype."""
     gene = _gene_name(gene)
     call = GeneCall(gene=gene, source="outside")

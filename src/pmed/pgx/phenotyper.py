@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pmed.knowledge import load
@@ -32,11 +32,16 @@ class Phenotype:
 
 @dataclass(slots=True)
 class _GeneTable:
+    gene: str
     alleles: dict[str, dict[str, Any]]
-    pairs: dict[tuple[str, str], tuple[str | None, str | None, str | None]]
-    by_score: dict[str, tuple[str | None, str | None]]
-    by_function: dict[tuple[str, str], tuple[str | None, str | None]]
+    diplotypes: dict[str, list[str | None]]  # "a/b" -> [phenotype, activity score, lookup key]
     ranges: list[dict[str, Any]]
+
+    def pair(self, a: str, b: str) -> tuple[str | None, str | None, str | None] | None:
+        row = self.diplotypes.get(f"{a}/{b}") or self.diplotypes.get(f"{b}/{a}")
+        if row is None:
+            return None
+        return (_clean(self.gene, row[0]), row[1], _clean(self.gene, row[2]))
 
 
 def _clean(gene: str, value: str | None) -> str | None:
@@ -45,29 +50,42 @@ def _clean(gene: str, value: str | None) -> str | None:
     return value
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(gene: str) -> _GeneTable | None:
     genes = load("pgx/phenotypes").data["genes"]
     raw = genes.get(gene) or genes.get(gene.replace("-", "_"))
     if raw is None:
         return None
-    alleles = raw["alleles"]
-    pairs: dict[tuple[str, str], tuple[str | None, str | None, str | None]] = {}
-    by_score: dict[str, tuple[str | None, str | None]] = {}
-    by_function: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-    for dip, (pheno, score, lookup) in raw["diplotypes"].items():
+    return _GeneTable(gene, raw["alleles"], raw["diplotypes"], raw.get("activity_ranges", []))
+
+
+@cache
+def _by_score(gene: str) -> dict[str, tuple[str | None, str | None]]:
+    """Activity score → (phenotype, lookup key), from the gene's diplotype table."""
+    table = _table(gene)
+    out: dict[str, tuple[str | None, str | None]] = {}
+    for pheno, score, lookup in table.diplotypes.values() if table else ():
+        if score is not None:
+            out.setdefault(score, (_clean(gene, pheno), _clean(gene, lookup)))
+    return out
+
+
+@cache
+def _by_function(gene: str) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """Pair of allele functions → (phenotype, lookup key), from the gene's diplotype table."""
+    table = _table(gene)
+    out: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    if table is None:
+        return out
+    for dip, (pheno, _score, lookup) in table.diplotypes.items():
         parts = dip.split("/")
         if len(parts) != 2:
             continue
-        entry = (_clean(gene, pheno), score, _clean(gene, lookup))
-        pairs[_key(parts[0], parts[1])] = entry
-        if score is not None:
-            by_score.setdefault(score, (entry[0], entry[2]))
-        fa = (alleles.get(parts[0]) or {}).get("function")
-        fb = (alleles.get(parts[1]) or {}).get("function")
+        fa = (table.alleles.get(parts[0]) or {}).get("function")
+        fb = (table.alleles.get(parts[1]) or {}).get("function")
         if fa and fb:
-            by_function.setdefault(_key(fa, fb), (entry[0], entry[2]))
-    return _GeneTable(alleles, pairs, by_score, by_function, raw.get("activity_ranges", []))
+            out.setdefault(_key(fa, fb), (_clean(gene, pheno), _clean(gene, lookup)))
+    return out
 
 
 def _key(a: str, b: str) -> tuple[str, str]:
@@ -107,13 +125,13 @@ def _single(gene: str, names: tuple[str, ...]) -> Phenotype:
     if table is None:
         return Phenotype(None, None, None)
     if len(names) == 1:  # haploid (G6PD male; MT-RNR1)
-        entry = table.pairs.get(_key(names[0], "MALE"))
+        entry = table.pair(names[0], "MALE")
         if entry:
             return Phenotype(entry[0], entry[1], entry[2])
         fn = (table.alleles.get(names[0]) or {}).get("function")
         return Phenotype(_clean(gene, fn), None, fn.lower() if fn and gene == "MT-RNR1" else fn)
     a, b = names
-    entry = table.pairs.get(_key(a, b))
+    entry = table.pair(a, b)
     if entry is not None:
         return Phenotype(*entry)
     if gene == "IFNL3":
@@ -124,9 +142,9 @@ def _single(gene: str, names: tuple[str, ...]) -> Phenotype:
     if all(s is not None for s in scores):
         total = sum(s for s in scores if s is not None)
         score = format_score(total)
-        if score in table.by_score:
-            pheno, lookup = table.by_score[score]
-            return Phenotype(pheno, score, lookup)
+        if score in _by_score(gene):
+            hit = _by_score(gene)[score]
+            return Phenotype(hit[0], score, hit[1])
         for r in table.ranges:
             if (r["min"] is None or total >= r["min"]) and (
                 r["below"] is None or total < r["below"]
@@ -135,9 +153,9 @@ def _single(gene: str, names: tuple[str, ...]) -> Phenotype:
         return Phenotype(None, score, score)
     fns = [(table.alleles.get(n) or {}).get("function") for n in names]
     if fns[0] and fns[1]:
-        hit = table.by_function.get(_key(fns[0], fns[1]))
-        if hit:
-            return Phenotype(hit[0], None, hit[1])
+        by_fn = _by_function(gene).get(_key(fns[0], fns[1]))
+        if by_fn:
+            return Phenotype(by_fn[0], None, by_fn[1])
     return Phenotype(None, None, None)
 
 

@@ -10,6 +10,7 @@ are split further, so memory grows with PGx sites × samples (2 bytes each), nev
 from __future__ import annotations
 
 import gzip
+import struct
 import zlib
 from array import array
 from bisect import bisect_left, bisect_right
@@ -74,8 +75,11 @@ def _open_lines(path: Path) -> Iterator[str]:
     except OSError as exc:
         raise _fail(path, f"cannot read file ({exc.strerror or exc})") from exc
     if head.startswith(b"BCF"):
-        raise _fail(path, "BCF input needs conversion to VCF first (bcftools view -Oz); "
-                          "pmed reads VCF and bgzipped VCF")  # fmt: skip
+        raise _fail(
+            path,
+            "BCF input needs conversion to VCF first (bcftools view -Oz); "
+            "pmed reads VCF and bgzipped VCF",
+        )
     if head[:2] == b"\x1f\x8b":
         with gzip.open(path, "rb") as probe:
             try:
@@ -83,8 +87,11 @@ def _open_lines(path: Path) -> Iterator[str]:
             except (OSError, EOFError, zlib.error) as exc:
                 raise _fail(path, f"not a readable gzip file ({exc})") from exc
         if first.startswith(b"BCF"):
-            raise _fail(path, "BCF input needs conversion to VCF first (bcftools view -Oz); "
-                              "pmed reads VCF and bgzipped VCF")  # fmt: skip
+            raise _fail(
+                path,
+                "BCF input needs conversion to VCF first (bcftools view -Oz); "
+                "pmed reads VCF and bgzipped VCF",
+            )
         return _guard(path, gzip.open(path, "rt", encoding="utf-8", errors="replace", newline=""))
     return _guard(path, path.open("r", encoding="utf-8", errors="replace", newline=""))
 
@@ -182,34 +189,54 @@ def read_vcf(
     return data
 
 
-def _read_indexed(path: Path, index_path: Path, targets: _Targets, columns: list[int] | None,
-                  data: VcfData) -> None:  # fmt: skip
-    try:
-        index = read_index(index_path)
-    except (OSError, ValueError, EOFError) as exc:
-        raise _fail(index_path, f"unreadable index ({exc})") from exc
-    names = {norm_chrom(n): n for n in index.names}
+def _read_indexed(
+    path: Path, index_path: Path, targets: _Targets, columns: list[int] | None, data: VcfData
+) -> None:
+    regions: dict[str, list[tuple[int, int]]] = {}
     for chrom, plist in targets.by_chrom.items():
-        raw = names.get(chrom)
-        if raw is None:
-            continue
         # one region per cluster of positions (genes are < 1 Mb; split on gaps > 100 kb)
-        start = plist[0]
-        prev = start
+        spans = regions.setdefault(chrom, [])
+        start = prev = plist[0]
         for p in [*plist[1:], None]:
             if p is not None and p - prev < 100_000:
                 prev = p
                 continue
-            voff = index.start_offset(raw, start - 1, prev + 1)
-            if voff is not None:
-                _scan(path, _guard(path, region_lines(path, voff)), targets, columns, data,
-                      line_no=None, stop=(raw, prev))  # fmt: skip
+            spans.append((start - 1, prev + 1))
             if p is not None:
                 start = prev = p
+    try:
+        index = read_index(index_path, regions)
+    except (OSError, ValueError, EOFError, struct.error) as exc:
+        raise _fail(index_path, f"unreadable index ({exc})") from exc
+    names = {norm_chrom(n): n for n in index.names}
+    for chrom, spans in regions.items():
+        raw = names.get(chrom)
+        if raw is None:
+            continue
+        for beg, end in spans:
+            voff = index.start_offset(raw, beg, end)
+            if voff is not None:
+                _scan(
+                    path,
+                    _guard(path, region_lines(path, voff)),
+                    targets,
+                    columns,
+                    data,
+                    line_no=None,
+                    stop=(raw, end),
+                )
 
 
-def _scan(path: Path, lines: Iterable[str], targets: _Targets, columns: list[int] | None,
-          data: VcfData, *, line_no: int | None, stop: tuple[str, int] | None = None) -> None:  # fmt: skip
+def _scan(
+    path: Path,
+    lines: Iterable[str],
+    targets: _Targets,
+    columns: list[int] | None,
+    data: VcfData,
+    *,
+    line_no: int | None,
+    stop: tuple[str, int] | None = None,
+) -> None:
     exact = targets.exact
     chrom_names = targets.chrom_names
     by_chrom = targets.by_chrom

@@ -1,6 +1,6 @@
 """`pmed pgx …`: pharmacogenomic calls from a VCF (and, below, CPIC recommendations).
 
-    pmed pgx call VCF [--outside TSV] [--sample S] [--format tsv|json|fhir]
+pmed pgx call VCF [--outside TSV] [--sample S] [--format tsv|json|fhir]
 """
 
 from __future__ import annotations
@@ -24,9 +24,17 @@ def command() -> None:
 # ---- calling (PGx-calling area) -------------------------------------------------------------
 
 TSV_COLUMNS = (
-    "sample", "gene", "diplotype", "phenotype", "activity_score", "lookup_key",
-    "missing_positions", "source", "build", "notes",
-)  # fmt: skip
+    "sample",
+    "gene",
+    "diplotype",
+    "phenotype",
+    "activity_score",
+    "lookup_key",
+    "missing_positions",
+    "source",
+    "build",
+    "notes",
+)
 
 
 def _cell(value: Any) -> str:
@@ -57,14 +65,19 @@ def _tsv_rows(results: list[Any]) -> list[list[str]]:
 
 @command.command(name="call")
 @click.argument("vcf", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--outside", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Outside calls TSV: gene, diplotype, phenotype, activity score.")  # fmt: skip
+@click.option(
+    "--outside",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Outside calls TSV: gene, diplotype, phenotype, activity score.",
+)
 @click.option("--sample", help="Call only this sample of a multi-sample VCF.")
-@click.option("--format", "fmt", type=click.Choice(["tsv", "json", "fhir"]), default="tsv",
-              show_default=True)  # fmt: skip
+@click.option(
+    "--format", "fmt", type=click.Choice(["tsv", "json", "fhir"]), default="tsv", show_default=True
+)
 @click.option("--patient", help="Patient id for --format fhir (default: the sample name).")
-def call_command(vcf: Path, outside: Path | None, sample: str | None, fmt: str,
-                 patient: str | None) -> None:  # fmt: skip
+def call_command(
+    vcf: Path, outside: Path | None, sample: str | None, fmt: str, patient: str | None
+) -> None:
     """Call diplotypes, phenotypes and activity scores for every sample and gene of VCF.
 
     Plain or bgzipped VCF (a .tbi/.csi index beside it is used), GRCh38 or GRCh37 (detected).

@@ -30,4 +30,5 @@ def finding_to_fhir(finding: Finding, subject: str) -> dict[str, Any]:
     if module is None:
         raise InputError(f"no FHIR mapping for findings of kind {finding.kind.value!r}")
     mapper = import_module(module)
-    return mapper.finding_to_fhir(finding, subject)  # type: ignore[no-any-return]
+    resource: dict[str, Any] = mapper.finding_to_fhir(finding, subject)
+    return resource

@@ -41,13 +41,30 @@ GENOMICS = {
     ]
 }
 HGNC_IDS = {
-    "ABCG2": "HGNC:74", "CACNA1S": "HGNC:1397", "CFTR": "HGNC:1884", "CYP2B6": "HGNC:2615",
-    "CYP2C19": "HGNC:2621", "CYP2C9": "HGNC:2623", "CYP2D6": "HGNC:2625", "CYP3A4": "HGNC:2637",
-    "CYP3A5": "HGNC:2638", "CYP4F2": "HGNC:2645", "DPYD": "HGNC:3012", "G6PD": "HGNC:4057",
-    "HLA-A": "HGNC:4931", "HLA-B": "HGNC:4932", "IFNL3": "HGNC:18364", "MT-RNR1": "HGNC:7470",
-    "NAT2": "HGNC:7646", "NUDT15": "HGNC:23063", "RYR1": "HGNC:10483", "SLCO1B1": "HGNC:10959",
-    "TPMT": "HGNC:12014", "UGT1A1": "HGNC:12530", "VKORC1": "HGNC:23663",
-}  # fmt: skip
+    "ABCG2": "HGNC:74",
+    "CACNA1S": "HGNC:1397",
+    "CFTR": "HGNC:1884",
+    "CYP2B6": "HGNC:2615",
+    "CYP2C19": "HGNC:2621",
+    "CYP2C9": "HGNC:2623",
+    "CYP2D6": "HGNC:2625",
+    "CYP3A4": "HGNC:2637",
+    "CYP3A5": "HGNC:2638",
+    "CYP4F2": "HGNC:2645",
+    "DPYD": "HGNC:3012",
+    "G6PD": "HGNC:4057",
+    "HLA-A": "HGNC:4931",
+    "HLA-B": "HGNC:4932",
+    "IFNL3": "HGNC:18364",
+    "MT-RNR1": "HGNC:7470",
+    "NAT2": "HGNC:7646",
+    "NUDT15": "HGNC:23063",
+    "RYR1": "HGNC:10483",
+    "SLCO1B1": "HGNC:10959",
+    "TPMT": "HGNC:12014",
+    "UGT1A1": "HGNC:12530",
+    "VKORC1": "HGNC:23663",
+}
 
 
 def _subject_ref(subject: str) -> str:
@@ -108,8 +125,11 @@ def finding_to_fhir(finding: Finding, subject: str) -> dict[str, Any]:
     elif finding.kind == FindingKind.PHENOTYPE:
         obs["id"] = observation_id(subject_ref, gene, "phenotype")
         obs["meta"] = {"profile": [f"{IG}/therapeutic-implication"]}
-        code = {"system": LOINC, "code": "53040-2",
-                "display": "Genetic variation's effect on drug metabolism"}  # fmt: skip
+        code = {
+            "system": LOINC,
+            "code": "53040-2",
+            "display": "Genetic variation's effect on drug metabolism",
+        }
         obs["code"] = {"coding": [code]}
         obs["valueCodeableConcept"] = {"text": str(finding.value)}
         comps = [
@@ -127,8 +147,9 @@ def finding_to_fhir(finding: Finding, subject: str) -> dict[str, Any]:
                 }
             )
         if details.get("lookup_key"):
-            comps.append({"code": {"text": "CPIC lookup key"},
-                          "valueString": str(details["lookup_key"])})  # fmt: skip
+            comps.append(
+                {"code": {"text": "CPIC lookup key"}, "valueString": str(details["lookup_key"])}
+            )
         obs["component"] = comps
         if details.get("diplotypes"):
             obs["derivedFrom"] = [
