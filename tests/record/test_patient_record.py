@@ -419,3 +419,23 @@ def test_shipped_code_sets_cover_the_issue_list() -> None:
         "amiodarone",
         "enzyme_inducers",
     }
+
+
+# ------------------------------------------------------------------------------- store
+def test_load_from_the_store_reads_the_same_record(settings: Any) -> None:
+    """Ingested Synthea bundle (urn:uuid references resolved by ingest) loads to the same view."""
+    from pmed.record.ingest import ingest_paths
+    from pmed.record.store import Store
+
+    store = Store.open(settings)
+    ingest_paths(store, [SYNTHEA / FABIAN])
+    loaded = PatientRecord.load(store, "b4a36fff-6981-496a-a0d3-b274dd4b363a")
+    direct = PatientRecord.from_resources([_bundle(FABIAN)])
+    assert loaded.latest("2093-3") == direct.latest("2093-3")
+    assert loaded.blood_pressure() == direct.blood_pressure()
+    assert [c.reference for c in loaded.conditions()] == [c.reference for c in direct.conditions()]
+    assert [m.reference for m in loaded.medications()] == [
+        m.reference for m in direct.medications()
+    ]
+    with pytest.raises(NotFoundError):
+        PatientRecord.load(store, "no-such-patient")

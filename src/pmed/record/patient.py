@@ -84,6 +84,7 @@ _ACTIVE_STATEMENT = frozenset({"active", "intended"})
 _REJECTED_VERIFICATION = frozenset({"entered-in-error", "refuted"})
 
 _SUBJECT_FIELDS = ("subject", "patient", "beneficiary")
+_EPOCH = datetime.min.replace(tzinfo=UTC)
 
 CodeSetArg = str | CodeSet | Iterable[str] | None
 
@@ -368,7 +369,7 @@ class PatientRecord:
             if active_only and not _condition_active(entry, cutoff):
                 continue
             out.append(entry)
-        out.sort(key=lambda e: e.onset or e.recorded or datetime.min.replace(tzinfo=UTC))
+        out.sort(key=lambda e: (e.onset or e.recorded or _EPOCH, e.reference))
         return out
 
     def has_condition(
@@ -414,7 +415,7 @@ class PatientRecord:
                         resource_type=rtype,
                     )
                 )
-        out.sort(key=lambda e: e.date or datetime.min.replace(tzinfo=UTC))
+        out.sort(key=lambda e: (e.date or _EPOCH, e.reference))
         return out
 
     def has_medication(
