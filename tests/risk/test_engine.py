@@ -81,3 +81,8 @@ def test_every_calculator_declares_each_input_once() -> None:
     for name in calculator_names():
         names = [spec.name for spec in get_calculator(name).inputs]
         assert len(names) == len(set(names)), name
+
+
+def test_options_a_calculator_does_not_take_are_refused() -> None:
+    with pytest.raises(InputError, match="pce takes no option horizon"):
+        calculate("pce", pce_inputs(), horizon=30)

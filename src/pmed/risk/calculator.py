@@ -72,6 +72,9 @@ class Calculator(ABC):
 
     def check_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """The options this calculator takes (defaults filled), refusing values it does not."""
+        unknown = sorted(set(options) - set(self.option_values))
+        if unknown:
+            raise InputError(f"{self.name} takes no option {', '.join(unknown)}", field=unknown[0])
         out: dict[str, Any] = {}
         for key, allowed in self.option_values.items():
             value = options.get(key)
