@@ -213,7 +213,7 @@ def _risk_points(
 
 
 def _explanation_text(calc: Calculator) -> str:
-    if calc.kind in (FindingKind.SCORE,) or calc.unit == "points":
+    if calc.unit == "points":
         return "Points per item of the score; their sum is the result."
     if calc.risk_factors:
         ref = load("risk/treatment_effects").data["reference_profile"]
@@ -222,4 +222,7 @@ def _explanation_text(calc: Calculator) -> str:
             "risk points: the risk now minus the risk with that factor alone at the reference "
             f"value ({ref['citation']})."
         )
-    return "Terms of the equation (coefficient × value)."
+    return (
+        "Terms of the equation (coefficient × value, or ln of each factor); they add up on the "
+        "equation's own scale (square root of the weekly dose; ln eGFR)."
+    )
