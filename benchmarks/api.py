@@ -203,7 +203,10 @@ def measure(settings: Settings, repeat: int) -> dict[str, Any]:
     from pmed.api.server import serve_in_thread
 
     results: dict[str, Any] = {}
-    with serve_in_thread(create_app(settings)) as base, httpx.Client(base_url=base) as client:
+    with (
+        serve_in_thread(create_app(settings)) as base,
+        httpx.Client(base_url=base, timeout=600) as client,
+    ):
         everything = client.get(f"/Patient/{BIG_PATIENT}/$everything?_count=2000").json()
         results["everything_resources"] = len(everything.get("entry", []))
         results["everything"] = _time(
@@ -234,6 +237,9 @@ def main() -> None:
     settings = Settings(home=args.home)
     store = Store.open(settings)
     built = build(store, args.resources, args.batch, args.seed)
+    optimize = getattr(store, "optimize", None)  # planner statistics, where the store has them
+    if optimize is not None:
+        optimize()
     store.close()
     out: dict[str, Any] = {"benchmark": "api", "backend": "sqlite", **built}
     if not args.build_only:

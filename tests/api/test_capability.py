@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
+import httpx
 from click.testing import CliRunner
 
+from pmed.api.server import free_port
 from pmed.record.search import supported_params
 from tests.api.conftest import Api
 
@@ -54,3 +61,30 @@ def test_serve_command_is_registered_with_host_port_and_reload() -> None:
     assert result.exit_code == 0, result.output
     for option in ("--host", "--port", "--reload"):
         assert option in result.output
+
+
+def test_pmed_serve_starts_a_server_that_answers_metadata(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "PMED_HOME": str(tmp_path / "home")}
+    env.pop("PMED_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from pmed.cli import main; main()", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/metadata", timeout=5)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stderr.read() if process.stderr else ""
+                assert time.monotonic() < deadline, "pmed serve did not start in 60 s"
+                time.sleep(0.2)
+        assert response.status_code == 200
+        assert response.json()["resourceType"] == "CapabilityStatement"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

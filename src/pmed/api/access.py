@@ -10,6 +10,7 @@ generator dependency, code after its `yield` runs once the response is decided (
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,9 @@ from pmed.config import Settings
 from pmed.record.store import SearchPage, Store
 
 __all__ = ["AccessContext", "AccessFactory", "get_access"]
+
+# Whether this store can skip the count query of a search (`Store.search(..., total=False)`).
+_STORE_SKIPS_COUNT = "total" in inspect.signature(Store.search).parameters
 
 
 @dataclass
@@ -55,9 +59,18 @@ class AccessContext:
         offset: int,
         sort: str | None,
         summary_count: bool,
+        total: bool = True,
     ) -> SearchPage:
+        """A page of matches; `total=False` lets the store skip counting (`_total=none`)."""
+        extra: dict[str, Any] = {} if total or not _STORE_SKIPS_COUNT else {"total": False}
         return self.store.search(
-            rtype, params, count=count, offset=offset, sort=sort, summary_count=summary_count
+            rtype,
+            params,
+            count=count,
+            offset=offset,
+            sort=sort,
+            summary_count=summary_count,
+            **extra,
         )
 
     def everything(

@@ -35,6 +35,7 @@ router = APIRouter(tags=["FHIR search"])
 
 _SUMMARY_VALUES = {"count", "false"}
 _TOTAL_VALUES = {"none", "estimate", "accurate"}
+_STREAM_CHUNK = 256 * 1024
 _EVERYTHING_PARAMS = {"_count", "_getpagesoffset", "_type", "_since", "_format", "_pretty"}
 
 
@@ -106,6 +107,7 @@ def _search(
         offset=paging.offset,
         sort=controls.get("_sort"),
         summary_count=summary_count,
+        total=total_mode != "none",
     )
     resources = page.resources
     if "_elements" in controls:
@@ -113,7 +115,9 @@ def _search(
         resources = [_elements(r, wanted) for r in resources]
     base = base_url(request)
     shown = Paging(count=0, offset=paging.offset) if summary_count else paging
-    links = page_links(f"{base}/{rtype}", params, shown, total=page.total)
+    # without a count (`_total=none`), a full page suggests there is a next one
+    more = None if page.total is not None else len(resources) == shown.count > 0
+    links = page_links(f"{base}/{rtype}", params, shown, total=page.total, has_more=more)
     bundle = searchset(base, resources, total=page.total, links=links, outcome=outcome)
     return fhir_response(bundle, request=request)
 
@@ -188,7 +192,8 @@ def _stream_everything(
     paging: Paging,
     since: str | None,
 ) -> Iterator[bytes]:
-    yield b'{"resourceType":"Bundle","type":"searchset"'
+    buffer = [b'{"resourceType":"Bundle","type":"searchset"']
+    size = 0
     matched = written = 0
     has_more = False
     for resource in resources:
@@ -202,10 +207,16 @@ def _stream_everything(
             break
         entry = {"fullUrl": full_url(base, resource), "resource": resource,
                  "search": {"mode": "match"}}  # fmt: skip
-        yield (b"," if written else b',"entry":[') + orjson.dumps(entry)
+        chunk = orjson.dumps(entry)
+        buffer.append(b"," if written else b',"entry":[')
+        buffer.append(chunk)
         written += 1
+        size += len(chunk)
+        if size >= _STREAM_CHUNK:  # one write per ~256 KiB, not one thread hop per entry
+            yield b"".join(buffer)
+            buffer, size = [], 0
     if written:
-        yield b"]"
+        buffer.append(b"]")
     total = None if has_more else matched
     path = f"{base}/Patient/{rid}/$everything"
     if paged:
@@ -217,4 +228,5 @@ def _stream_everything(
     tail: dict[str, Any] = {"link": links}
     if total is not None:
         tail["total"] = total
-    yield b"," + orjson.dumps(tail)[1:]
+    buffer.append(b"," + orjson.dumps(tail)[1:])
+    yield b"".join(buffer)
