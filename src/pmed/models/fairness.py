@@ -10,6 +10,12 @@ the audit threshold. Each group is compared with the rest of the population:
   flagged above its bound when significant (two-proportion z-test);
 - discrimination: AUROC below the rest by more than its bound, significant by DeLong SEs.
 
+Which gaps raise a *flag* is configurable (`flag_on`). By default calibration and
+discrimination do, and equalised-odds gaps beyond their bound are reported as *disparities*:
+a perfectly calibrated model shows TPR/FPR gaps at one threshold whenever groups differ in risk
+(Kleinberg, Mullainathan & Raghavan 2016; Chouldechova 2017), so those gaps describe the
+population as much as the model. Add `equalised_odds` to `flag_on` to flag them too.
+
 Requiring significance as well as size keeps small groups from being flagged by noise; groups
 under `min_group_size` are reported but never flagged. fairlearn's between-group
 `equalized_odds_difference` is reported per attribute too.
@@ -117,6 +123,7 @@ def audit(
     auroc_bound: float = 0.1,
     min_group_size: int = 100,
     alpha: float = 0.05,
+    flag_on: tuple[str, ...] | list[str] = ("calibration", "discrimination"),
 ) -> dict[str, Any]:
     """Per-group metrics and flags for every attribute in `groups` (labels per patient)."""
     from fairlearn.metrics import equalized_odds_difference
@@ -125,6 +132,7 @@ def audit(
     p = np.asarray(p, dtype=np.float64)
     attributes: dict[str, Any] = {}
     flags: list[dict[str, Any]] = []
+    disparities: list[dict[str, Any]] = []
     for attr, labels in groups.items():
         labels = np.asarray(labels).astype(str)
         frame = _metric_frame(y, p, labels, threshold)
@@ -136,7 +144,7 @@ def audit(
             r = _group_stats(y[~mask], p[~mask], threshold)
             fl = by_group.get(group, {})
             row: dict[str, Any] = {
-                "group": group,
+                "group": str(group),
                 "n": int(g["n"]),
                 "events": int(g["events"]),
                 "observed_rate": g["observed"],
@@ -157,15 +165,17 @@ def audit(
                 )
             else:
                 row["note"] = f"fewer than {min_group_size} patients: reported, not judged"
-            for name in row["flags"]:
-                flags.append(
-                    {
-                        "attribute": attr,
-                        "group": group,
-                        "metric": name,
-                        **{k: row[k] for k in ("n", "oe_ratio", "equalised_odds_gap", "auroc_gap")},
-                    }
-                )
+            gaps = row["flags"]
+            row["flags"] = [x for x in gaps if x in flag_on]
+            row["disparities"] = [x for x in gaps if x not in flag_on]
+            for name in gaps:
+                entry = {
+                    "attribute": attr,
+                    "group": str(group),
+                    "metric": name,
+                    **{k: row[k] for k in ("n", "oe_ratio", "equalised_odds_gap", "auroc_gap")},
+                }
+                (flags if name in flag_on else disparities).append(entry)
             rows.append(row)
         eod = float(equalized_odds_difference(y, p >= threshold, sensitive_features=labels))
         attributes[attr] = {"groups": rows, "equalized_odds_difference": eod}
@@ -178,8 +188,10 @@ def audit(
             "min_group_size": min_group_size,
             "alpha": alpha,
         },
+        "flag_on": list(flag_on),
         "attributes": attributes,
         "flags": flags,
+        "disparities": disparities,
         "flagged": bool(flags),
     }
 

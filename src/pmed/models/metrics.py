@@ -62,6 +62,8 @@ def auroc_delong(y: np.ndarray, p: np.ndarray, level: float = 0.95) -> dict[str,
     """AUROC, its DeLong standard error and a Wald CI (clipped to [0, 1])."""
     y, p = _check(y, p)
     auc, v10, v01 = _structural(y, p)
+    if min(len(v10), len(v01)) < 2:
+        return {"auroc": auc, "se": float("nan"), "ci": [float("nan"), float("nan")]}
     var = np.var(v10, ddof=1) / len(v10) + np.var(v01, ddof=1) / len(v01)
     se = math.sqrt(max(var, 0.0))
     z = float(norm.ppf(0.5 + level / 2))

@@ -67,6 +67,7 @@ def _audit_settings(data: TrainingData, threshold: float) -> dict[str, Any]:
         "equalised_odds_bound": a.get("equalised_odds_bound", 0.1),
         "auroc_bound": a.get("auroc_bound", 0.1),
         "min_group_size": a.get("min_group_size", 100),
+        "flag_on": list(a.get("flag_on", ["calibration", "discrimination"])),
     }
 
 

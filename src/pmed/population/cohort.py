@@ -181,11 +181,22 @@ class ObservationFeature(_Strict):
     label: str | None = None
 
 
+class CodedObservationFeature(_Strict):
+    """1 when the latest such Observation in the lookback window has one of `values` as its
+    coded value (e.g. smoking status 72166-2 = current smoker), 0 when it has another value,
+    null when there is none."""
+
+    code: str
+    values: list[str]
+    label: str | None = None
+
+
 class Features(_Strict):
     demographics: list[str] = Field(default_factory=lambda: ["age", "sex"])
     conditions: dict[str, list[str]] = Field(default_factory=dict)  # name -> codes
     medications: dict[str, list[str]] = Field(default_factory=dict)
     observations: dict[str, ObservationFeature] = Field(default_factory=dict)
+    coded_observations: dict[str, CodedObservationFeature] = Field(default_factory=dict)
     encounters: bool = True  # count of encounters in the lookback window
 
     @field_validator("demographics")
@@ -205,8 +216,12 @@ class Audit(_Strict):
     equalised_odds_bound: float = Field(0.1, gt=0)  # flag when |TPR or FPR gap| > bound
     auroc_bound: float = Field(0.1, gt=0)  # flag when a group's AUROC is this far below the rest
     min_group_size: int = Field(100, ge=1)  # smaller groups are reported, never flagged
+    mitigate: bool = False  # also fit group-specific thresholds and report before/after
+    flag_on: list[Literal["calibration", "discrimination", "equalised_odds"]] = Field(
+        default_factory=lambda: ["calibration", "discrimination"]  # type: ignore[arg-type]
+    )
     age_bands: list[int] = Field(default_factory=lambda: [40, 50, 60, 70, 80])
-    attributes: list[str] = Field(default_factory=lambda: ["sex", "race", "ethnicity", "age_band"])
+    attributes: list[str] = Field(default_factory=lambda: ["sex", "race_ethnicity", "age_band"])
 
 
 class IndexEvent(_Strict):
@@ -240,6 +255,9 @@ class CohortDefinition(_Strict):
     exclusions: Exclusions = Field(default_factory=Exclusions)
     features: Features = Field(default_factory=Features)
     audit: Audit = Field(default_factory=Audit)  # type: ignore[arg-type]
+    baselines: dict[str, dict[str, str]] = Field(
+        default_factory=dict
+    )  # calculator -> input -> column
     seed: int = 42
     test_fraction: float = Field(0.25, gt=0, lt=1)
 
@@ -282,6 +300,14 @@ class CohortDefinition(_Strict):
         for name, feat in self.features.observations.items():
             path = f"features.observations.{name}.code"
             out[path] = resolve_codes([feat.code], kind="observation", field=path)
+        for name, coded in self.features.coded_observations.items():
+            path = f"features.coded_observations.{name}"
+            out[path + ".code"] = resolve_codes(
+                [coded.code], kind="observation", field=path + ".code"
+            )
+            out[path + ".values"] = resolve_codes(
+                coded.values, kind="value", field=path + ".values"
+            )
         return out
 
     def fingerprint(self) -> str:

@@ -48,10 +48,16 @@ def _check_codes_occur(
         for path, ref in refs.items():
             if ref.from_codeset or path.startswith("features."):
                 continue
-            rtypes = ["Observation"] if ".observations" in path else ["Condition"]
-            if queries.codes_present(conn, ref, rtypes) == 0:
+            rtype: str
+            if path.startswith("index_event") and definition.index_event is not None:
+                rtype = definition.index_event.resource
+                param = "type" if rtype == "Encounter" else "code"
+            else:
+                rtype = "Observation" if ".observations" in path else "Condition"
+                param = "code"
+            if queries.codes_present(conn, ref, [rtype], param) == 0:
                 raise InputError(
-                    f"unknown codes: {ref.label} occur in no {rtypes[0]} in the store "
+                    f"unknown codes: {ref.label} occur in no {rtype} in the store "
                     "(check the system and code)",
                     field=path,
                 )
@@ -195,10 +201,14 @@ def extract_cohort(
         pl.col("race").fill_null("unknown"),
         pl.col("ethnicity").fill_null("unknown"),
         pl.col("index_day").cast(pl.Utf8).alias("index_date"),
+        pl.when(pl.col("ethnicity") == "hispanic")
+        .then(pl.lit("hispanic"))
+        .otherwise(pl.col("race").fill_null("unknown"))
+        .alias("race_ethnicity"),
     )
     head = ["patient_id", "index_date"]
     head += ["outcome", "outcome_date"] if for_training else ["in_target", "target_note"]
-    head += ["sex", "race", "ethnicity", "age_band"]
+    head += ["sex", "race", "ethnicity", "race_ethnicity", "age_band"]
     frame = frame.select([*head, *[s.name for s in specs]]).sort("patient_id")
     return FeatureSet(definition, frame, specs, attrition, notes)
 
@@ -474,6 +484,33 @@ def _add_features(
                     else "null when not measured in the window",
                 )
             )
+    for name, coded in feats.coded_observations.items():
+        path = f"features.coded_observations.{name}"
+        values = queries.observation_concepts(conn, refs[path + ".code"])
+        wanted = refs[path + ".values"]
+        latest = (
+            values.with_columns(
+                (pl.col("system").fill_null("") + "|" + pl.col("value_code"))
+                .is_in([f"{sy}|{co}" for sy, co in sorted(wanted.exact)])
+                .alias("_hit")
+            )
+            .group_by("patient_id", "date")
+            .agg(pl.col("_hit").any())
+            .sort("date")
+            .group_by("patient_id")
+            .agg(pl.col("_hit").last().cast(pl.Int8).alias(name))
+        )
+        frame = frame.join(latest, on="patient_id", how="left")
+        specs.append(
+            FeatureSpec(
+                name,
+                coded.label or name.replace("_", " ").capitalize(),
+                "observation",
+                f"latest coded value {lookback} is one of the listed codes",
+                codes=f"{coded.code} = {', '.join(coded.values)}",
+                missing="null when not recorded in the window",
+            )
+        )
     if feats.encounters:
         frame = frame.with_columns(pl.col("n_window").fill_null(0).alias("encounters"))
         specs.append(

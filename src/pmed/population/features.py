@@ -20,7 +20,7 @@ from pmed.population.cohort import CohortDefinition
 
 __all__ = ["GROUP_COLUMNS", "FeatureSet", "FeatureSpec", "age_band_labels"]
 
-GROUP_COLUMNS = ("sex", "race", "ethnicity", "age_band")
+GROUP_COLUMNS = ("sex", "race", "ethnicity", "race_ethnicity", "age_band")
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,8 @@ class FeatureSet:
     """A cohort with its outcome and features.
 
     `frame` columns: `patient_id`, `index_date`, `outcome` (0/1, absent for prediction-only
-    extraction), `outcome_date`, the audit groups (`sex`, `race`, `ethnicity`, `age_band`), and
+    extraction), `outcome_date`, the audit groups (`sex`, `race`, `ethnicity`, `race_ethnicity` —
+    Hispanic whatever the race, else the race — and `age_band`), and
     one column per `features` entry, in that order.
     """
 

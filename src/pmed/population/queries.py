@@ -30,6 +30,7 @@ __all__ = [
     "encounter_stats",
     "first_event",
     "medication_flags",
+    "observation_concepts",
     "observation_values",
     "patient_rows",
 ]
@@ -82,6 +83,16 @@ def _code_filter(ref: CodeRef, token: sa.Table) -> sa.ColumnElement[bool]:
                 )
             )
     return sa.or_(*clauses) if clauses else sa.false()
+
+
+def _unindexed(column: Any) -> Any:
+    """The column wrapped so the planner cannot drive the join by a range scan on it.
+
+    Without statistics SQLite prefers `ix_date_lookup (type, param, low)` for a range against
+    the cohort table's per-patient bounds, re-scanning every date in range for each row; the
+    owner index `(type, id)` is the right access path once the token lookup drives the join.
+    """
+    return sa.func.coalesce(column, "")
 
 
 def _patients_filter(column: Any, patient_ids: Sequence[str] | None) -> list[Any]:
@@ -244,8 +255,8 @@ def medication_flags(conn: Connection, ref: CodeRef) -> pl.DataFrame:
                 T.c.param == "code",
                 _code_filter(ref, T),
                 D.c.param == param,
-                D.c.low <= C.c.idx_end,
-                D.c.high >= C.c.win_start,
+                _unindexed(D.c.low) <= C.c.idx_end,
+                _unindexed(D.c.high) >= C.c.win_start,
             )
         )
         frames.append(_collect(conn, query, {"patient_id": pl.Utf8}))
@@ -265,7 +276,8 @@ def observation_values(conn: Connection, ref: CodeRef, *, lookback: bool = True)
         "unit": pl.Utf8,
         "date": pl.Utf8,
     }
-    when = [D.c.low >= C.c.win_start, D.c.low <= C.c.idx_end] if lookback else []
+    low = _unindexed(D.c.low)
+    when = [low >= C.c.win_start, low <= C.c.idx_end] if lookback else []
     top = (
         sa.select(R.c.patient_id, T.c.code, N.c.value, N.c.unit, D.c.low)
         .select_from(T)
@@ -312,6 +324,41 @@ def observation_values(conn: Connection, ref: CodeRef, *, lookback: bool = True)
                         unit = qty.get("code") or qty.get("unit")
                         rows.append((pid, coding["code"], float(value), unit, low))
                         break
+        if rows:
+            frames.append(pl.DataFrame(rows, schema=out_schema, orient="row"))
+    return pl.concat(frames) if frames else pl.DataFrame(schema=out_schema)
+
+
+def observation_concepts(conn: Connection, ref: CodeRef) -> pl.DataFrame:
+    """Coded values (`valueCodeableConcept`) of matching Observations of cohort patients in their
+    lookback window, e.g. smoking status 72166-2: patient_id, system, value_code, date (one row
+    per coding), read from the JSON since coded values are not indexed."""
+    C = COHORT
+    out_schema = {"patient_id": pl.Utf8, "system": pl.Utf8, "value_code": pl.Utf8, "date": pl.Utf8}
+    query = (
+        sa.select(R.c.patient_id, R.c.content, D.c.low)
+        .select_from(T)
+        .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
+        .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
+        .join(C, C.c.pid == R.c.patient_id)
+        .where(
+            T.c.type == "Observation",
+            T.c.param == "code",
+            _code_filter(ref, T),
+            D.c.param == "date",
+            _unindexed(D.c.low) >= C.c.win_start,
+            _unindexed(D.c.low) <= C.c.idx_end,
+        )
+    )
+    frames = []
+    result = conn.execution_options(stream_results=True, yield_per=_PART).execute(query)
+    for part in result.partitions(_PART):
+        rows = []
+        for pid, content, low in part:
+            concept = orjson.loads(content).get("valueCodeableConcept") or {}
+            for coding in concept.get("coding") or ():
+                if coding.get("code"):
+                    rows.append((pid, coding.get("system"), str(coding["code"]), low))
         if rows:
             frames.append(pl.DataFrame(rows, schema=out_schema, orient="row"))
     return pl.concat(frames) if frames else pl.DataFrame(schema=out_schema)
