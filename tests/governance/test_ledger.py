@@ -10,12 +10,23 @@ import sqlalchemy as sa
 
 from pmed.config import Settings
 from pmed.errors import InputError
-from pmed.governance import merkle, tables
+from pmed.governance import ledger_verify, merkle, tables
 from pmed.governance.keys import KeyRing
-from pmed.governance.ledger import Ledger, audit_event, verify_checkpoint, verify_ledger
+from pmed.governance.ledger import Ledger, audit_event, verify_checkpoint
+from pmed.governance.ledger_verify import verify_ledger
 from pmed.record.store import Store
 
 E = tables.ledger_entries
+
+
+@pytest.fixture(
+    autouse=True, params=[1 << 17, 4, 2], ids=["one-chunk", "chunks-of-4", "chunks-of-2"]
+)
+def chunk_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Verification splits the log into aligned chunks scanned in parallel; every test runs
+    with one chunk and with several, so the chunk-folding of tree heads is checked too."""
+    monkeypatch.setattr(ledger_verify, "CHUNK", request.param)
+    return int(request.param)
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ __all__ = [
 metadata = MetaData()
 
 #: One row per ledger entry; `seq` is the leaf index, `content` the canonical AuditEvent JSON
-#: whose RFC 6962 leaf hash is `leaf_hash`; `mac` = keyed BLAKE2b over (seq, leaf_hash).
+#: whose RFC 6962 leaf hash is `leaf_hash`; `mac` = keyed SHA-256 seal over (seq, leaf_hash).
 ledger_entries = Table(
     "gov_ledger_entries",
     metadata,

@@ -43,7 +43,7 @@ def verify(as_json: bool) -> None:
     from pmed.cli._store import open_store
     from pmed.config import Settings
     from pmed.governance.keys import KeyRing
-    from pmed.governance.ledger import verify_ledger
+    from pmed.governance.ledger_verify import verify_ledger
 
     settings = Settings.from_env()
     store = open_store(settings)
