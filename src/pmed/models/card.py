@@ -52,7 +52,14 @@ def card_dict(reg: RegisteredModel) -> dict[str, Any]:
         or f"Estimate the risk of {cohort.get('title') or m.get('cohort_name')} for adults in the "
         "target population, to support (not replace) clinical judgement.",
         "population": {
-            "index_date": cohort.get("index_date"),
+            "index_date": cohort.get("index_date")
+            or (
+                "first {resource} {codes} between {start} and {end}".format(
+                    **{**cohort["index_event"], "codes": ", ".join(cohort["index_event"]["codes"])}
+                )
+                if cohort.get("index_event")
+                else None
+            ),
             "target": cohort.get("target"),
             "exclusions": cohort.get("exclusions"),
             "outcome": outcome,
