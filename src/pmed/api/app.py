@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from pmed.api import bulk_export, bundle_routes, capability, fhir_routes, search_routes
+from pmed.api import bulk_export, bundle_routes, capability, cds_hooks, fhir_routes, search_routes
 from pmed.api.access import AccessFactory, default_access
 from pmed.api.bulk_export import ExportManager
 from pmed.api.outcomes import install_exception_handlers
@@ -63,6 +63,6 @@ def create_app(
     app.state.exports = exports
     app.state.access_factory = access_factory or default_access
     install_exception_handlers(app)
-    for module in (capability, bulk_export, bundle_routes, search_routes, fhir_routes):
+    for module in (capability, cds_hooks, bulk_export, bundle_routes, search_routes, fhir_routes):
         app.include_router(module.router)
     return app

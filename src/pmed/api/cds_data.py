@@ -1,0 +1,198 @@
+"""The FHIR data a CDS Hooks call runs on: prefetch checked against our templates, the rest
+fetched — from the client's `fhirServer` with its `fhirAuthorization` when given, else from pmed's
+own store through the request's `AccessContext` (so consent and audit apply).
+
+CDS Hooks 2.0 (https://cds-hooks.hl7.org/2.0/#prefetch-template): a prefetch key the client did
+not satisfy is absent, a key with no data is null; the service fetches what is missing and answers
+412 when it cannot. Data of the wrong shape (a prefetched `patient` that is not the context's
+Patient, a search Bundle holding another resource type) is the client's error: 400.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from pmed.api.access import AccessContext
+from pmed.api.problem import ApiProblem
+from pmed.errors import NotFoundError
+
+__all__ = ["PREFETCH", "PREFETCH_TYPES", "gather"]
+
+PREFETCH = {
+    "patient": "Patient/{{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+    "medications": "MedicationRequest?patient={{context.patientId}}",
+    "statements": "MedicationStatement?patient={{context.patientId}}",
+    "observations": "Observation?patient={{context.patientId}}",
+    "family": "FamilyMemberHistory?patient={{context.patientId}}",
+}
+PREFETCH_TYPES = {
+    "patient": "Patient",
+    "conditions": "Condition",
+    "medications": "MedicationRequest",
+    "statements": "MedicationStatement",
+    "observations": "Observation",
+    "family": "FamilyMemberHistory",
+}
+_MAX_PAGES = 20
+_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+
+def _bad(message: str, expression: str) -> ApiProblem:
+    return ApiProblem(400, message, code="invalid", expression=expression)
+
+
+def _precondition(message: str) -> ApiProblem:
+    return ApiProblem(412, message, code="processing")
+
+
+def _bundle_resources(value: Any, key: str) -> list[dict[str, Any]]:
+    """Resources of a prefetched search Bundle, each of the template's type (OperationOutcome
+    entries, which servers add as search warnings, are skipped)."""
+    wanted = PREFETCH_TYPES[key]
+    if not isinstance(value, Mapping) or value.get("resourceType") != "Bundle":
+        got = value.get("resourceType") if isinstance(value, Mapping) else type(value).__name__
+        raise _bad(f"prefetch {key!r} must be a Bundle of {wanted}, got {got}", f"prefetch.{key}")
+    out = []
+    for i, entry in enumerate(value.get("entry") or ()):
+        resource = entry.get("resource") if isinstance(entry, Mapping) else None
+        rtype = resource.get("resourceType") if isinstance(resource, Mapping) else None
+        if rtype == "OperationOutcome":
+            continue
+        if rtype != wanted and not (key == "medications" and rtype == "Medication"):
+            raise _bad(
+                f"prefetch {key!r} entry {i} is {rtype or 'not a resource'}, expected {wanted}",
+                f"prefetch.{key}.entry[{i}]",
+            )
+        out.append(dict(resource))  # type: ignore[arg-type]
+    return out
+
+
+def _patient(value: Any, patient_id: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping) or value.get("resourceType") != "Patient":
+        got = value.get("resourceType") if isinstance(value, Mapping) else type(value).__name__
+        raise _bad(f"prefetch 'patient' must be a Patient resource, got {got}", "prefetch.patient")
+    if value.get("id") not in (None, patient_id):
+        raise _bad(
+            f"prefetch 'patient' is Patient/{value.get('id')}, not the context's "
+            f"Patient/{patient_id}",
+            "prefetch.patient",
+        )
+    return {**value, "id": patient_id}
+
+
+def _fill(template: str, patient_id: str) -> str:
+    return template.replace("{{context.patientId}}", patient_id)
+
+
+def _from_server(
+    base: str, authorization: Mapping[str, Any] | None, keys: list[str], patient_id: str
+) -> dict[str, Any]:
+    headers = {"Accept": "application/fhir+json"}
+    if authorization:
+        headers["Authorization"] = f"Bearer {authorization['access_token']}"
+    out: dict[str, Any] = {}
+    try:
+        with httpx.Client(timeout=_TIMEOUT, headers=headers, follow_redirects=False) as client:
+            for key in keys:
+                url: str | None = f"{base.rstrip('/')}/{_fill(PREFETCH[key], patient_id)}"
+                if key == "patient":
+                    r = client.get(str(url))
+                    if r.status_code in (404, 410):
+                        raise _bad(
+                            f"Patient/{patient_id} is unknown to {base}", "context.patientId"
+                        )
+                    _ok(r, base)
+                    out[key] = r.json()
+                    continue
+                entries: list[Any] = []
+                for _ in range(_MAX_PAGES):
+                    r = client.get(str(url))
+                    _ok(r, base)
+                    page = r.json()
+                    entries.extend(page.get("entry") or ())
+                    url = next(
+                        (link.get("url") for link in page.get("link") or ()
+                         if link.get("relation") == "next"),
+                        None,
+                    )  # fmt: skip
+                    if url is None:
+                        break
+                else:
+                    raise _precondition(f"{key}: more than {_MAX_PAGES} pages at {base}")
+                out[key] = {"resourceType": "Bundle", "entry": entries}
+    except httpx.HTTPError as exc:
+        raise _precondition(f"cannot fetch required data from fhirServer {base}: {exc}") from exc
+    except ValueError as exc:
+        raise _precondition(f"fhirServer {base} answered something that is not JSON") from exc
+    return out
+
+
+def _ok(response: httpx.Response, base: str) -> None:
+    if response.status_code != 200:
+        raise _precondition(
+            f"fhirServer {base} answered {response.status_code} for {response.request.url.path}"
+        )
+
+
+def _from_store(access: AccessContext, keys: list[str], patient_id: str) -> dict[str, Any]:
+    types = [PREFETCH_TYPES[k] for k in keys if k != "patient"]
+    try:
+        resources = list(access.everything(patient_id, [*types, "Medication"]))
+        if "patient" in keys:
+            patient = access.read("Patient", patient_id)
+    except NotFoundError as exc:
+        raise _bad(f"unknown patient: {exc}", "context.patientId") from exc
+    out: dict[str, Any] = {}
+    for key in keys:
+        if key == "patient":
+            out[key] = patient
+        else:
+            wanted = {PREFETCH_TYPES[key]} | ({"Medication"} if key == "medications" else set())
+            out[key] = {
+                "resourceType": "Bundle",
+                "entry": [{"resource": r} for r in resources if r.get("resourceType") in wanted],
+            }
+    return out
+
+
+_URL = re.compile(r"^https?://[^\s]+$")
+
+
+def gather(body: Mapping[str, Any], patient_id: str, access: AccessContext) -> list[dict[str, Any]]:
+    """The patient's resources for this call (Patient first)."""
+    prefetch = body.get("prefetch")
+    if prefetch is not None and not isinstance(prefetch, Mapping):
+        raise _bad("prefetch must be a JSON object", "prefetch")
+    prefetch = prefetch or {}
+    server = body.get("fhirServer")
+    if server is not None and (not isinstance(server, str) or not _URL.match(server)):
+        raise _bad("fhirServer must be an http(s) URL", "fhirServer")
+    auth = body.get("fhirAuthorization")
+    if auth is not None and (
+        not isinstance(auth, Mapping)
+        or not isinstance(auth.get("access_token"), str)
+        or str(auth.get("token_type", "")).lower() != "bearer"
+    ):
+        raise _bad(
+            "fhirAuthorization must hold access_token and token_type Bearer", "fhirAuthorization"
+        )
+    missing = [k for k in PREFETCH if k not in prefetch]
+    fetched: dict[str, Any] = {}
+    if missing:
+        if server:
+            fetched = _from_server(server, auth, missing, patient_id)
+        else:
+            fetched = _from_store(access, missing, patient_id)
+    data = {**{k: v for k, v in prefetch.items() if k in PREFETCH}, **fetched}
+    if data.get("patient") is None:
+        raise _precondition("the Patient resource is required and was neither prefetched nor found")
+    out = [_patient(data["patient"], patient_id)]
+    for key in PREFETCH:
+        if key != "patient" and data.get(key) is not None:
+            out.extend(_bundle_resources(data[key], key))
+    return out

@@ -1,0 +1,224 @@
+"""CDS Hooks 2.0 service (https://cds-hooks.hl7.org/2.0/): discovery, three services, feedback.
+
+* `GET /cds-services` — discovery: `pmed-care-plan` (patient-view: the personalized care plan),
+  `pmed-order-select` and `pmed-order-sign` (drug–gene, dose and duplicate-therapy cards for the
+  draft MedicationRequests, with suggestions that replace the order and override reasons), each
+  declaring its prefetch templates (`pmed.api.cds_data.PREFETCH`).
+* `POST /cds-services/{id}` — a hook call. The client's JWT is verified (`pmed.api.cds_jwt`);
+  data come from the prefetch, else `fhirServer`, else pmed's own store; cards from
+  `pmed.care.cards` (the one mapping). Bad input — malformed JSON, a missing or mistyped context
+  field, the wrong hook, a prefetch of the wrong resource type, a draft order without a drug
+  coding, an unknown patient — is answered 400 with an OperationOutcome; data that cannot be had
+  412; no card is ever built on guessed data.
+* `POST /cds-services/{id}/feedback` — card outcomes (accepted suggestions, override reasons),
+  validated and kept in memory (`app.state.cds_feedback`) and logged.
+
+The report routes (`/report/{id}`) are included here too, so the app factory adds one router.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from pmed.api.access import AccessContext, get_access
+from pmed.api.cds_data import PREFETCH, gather
+from pmed.api.cds_jwt import CdsJwtVerifier
+from pmed.api.problem import ApiProblem
+from pmed.api.report_routes import router as report_router
+from pmed.care.cards import plan_cards
+from pmed.care.context import parse_draft_orders
+from pmed.care.plan import build_plan
+from pmed.record.patient import PatientRecord
+
+__all__ = ["SERVICES", "router"]
+
+log = logging.getLogger("pmed.api.cds")
+router = APIRouter(tags=["CDS Hooks"])
+router.include_router(report_router)
+
+SERVICES: dict[str, dict[str, Any]] = {
+    "pmed-care-plan": {
+        "hook": "patient-view",
+        "title": "pmed personalized care plan",
+        "description": "The patient's care plan: drug–gene (CPIC), statin (2018 AHA/ACC + CPIC "
+        "2022), anticoagulation and bleeding risk, kidney function and renal dosing, diabetes "
+        "screening (FINDRISC), each with its evidence.",
+        "prefetch": PREFETCH,
+    },
+    "pmed-order-select": {
+        "hook": "order-select",
+        "title": "pmed drug–gene and dose check (order-select)",
+        "description": "Drug–gene, renal-dose and duplicate-therapy cards for the selected "
+        "draft MedicationRequests, with suggestions that replace the order.",
+        "prefetch": PREFETCH,
+    },
+    "pmed-order-sign": {
+        "hook": "order-sign",
+        "title": "pmed drug–gene and dose check (order-sign)",
+        "description": "Drug–gene, warfarin/renal dose and duplicate-therapy cards for the draft "
+        "MedicationRequests before signing, with replacement suggestions and override reasons.",
+        "prefetch": PREFETCH,
+    },
+}
+_ORDER_HOOKS = ("order-select", "order-sign")
+
+
+def _bad(message: str, expression: str | None = None) -> ApiProblem:
+    return ApiProblem(400, message, code="invalid", expression=expression)
+
+
+def _verifier(request: Request) -> CdsJwtVerifier:
+    state = request.app.state
+    verifier = getattr(state, "cds_jwt", None)
+    if verifier is None:
+        verifier = CdsJwtVerifier.from_env(state.settings.home)
+        state.cds_jwt = verifier
+    return verifier
+
+
+def _authenticate(request: Request, path: str) -> None:
+    settings = request.app.state.settings
+    audiences = [
+        str(request.url.replace(query="", fragment="")).rstrip("?"),
+        settings.base_url.rstrip("/") + path,
+    ]
+    _verifier(request).verify(request.headers.get("authorization"), audiences)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _bad(f"the request body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise _bad("the request body must be a JSON object")
+    return body
+
+
+def _service(service_id: str) -> dict[str, Any]:
+    service = SERVICES.get(service_id)
+    if service is None:
+        raise ApiProblem(404, f"no CDS service {service_id!r}; see GET /cds-services")
+    return service
+
+
+@router.get("/cds-services", summary="CDS Hooks discovery")
+def discovery() -> dict[str, Any]:
+    return {"services": [{"id": sid, **spec} for sid, spec in SERVICES.items()]}
+
+
+def _context(body: Mapping[str, Any], hook: str) -> tuple[dict[str, Any], str]:
+    if body.get("hook") != hook:
+        raise _bad(f"this service answers the {hook!r} hook, not {body.get('hook')!r}", "hook")
+    instance = body.get("hookInstance")
+    if not isinstance(instance, str) or not instance.strip():
+        raise _bad("hookInstance (a UUID string) is required", "hookInstance")
+    context = body.get("context")
+    if not isinstance(context, dict):
+        raise _bad("context (an object) is required", "context")
+    pid = context.get("patientId")
+    if not isinstance(pid, str) or not pid.strip():
+        raise _bad("context.patientId (a string) is required", "context.patientId")
+    pid = pid.strip().removeprefix("Patient/")
+    if hook in _ORDER_HOOKS:
+        user = context.get("userId")
+        if not isinstance(user, str) or not user.strip():
+            raise _bad(f"context.userId is required for {hook}", "context.userId")
+        if "draftOrders" not in context:
+            raise _bad(f"context.draftOrders is required for {hook}", "context.draftOrders")
+    if hook == "order-select":
+        selections = context.get("selections")
+        if not isinstance(selections, list) or not all(isinstance(s, str) for s in selections):
+            raise _bad("context.selections (an array of strings) is required", "context.selections")
+    return context, pid
+
+
+def _answer(
+    body: dict[str, Any], hook: str, access: AccessContext, report_base: str
+) -> dict[str, Any]:
+    context, pid = _context(body, hook)
+    drafts = parse_draft_orders(context["draftOrders"]) if hook in _ORDER_HOOKS else []
+    resources = gather(body, pid, access)
+    record = PatientRecord.from_resources(resources, patient_id=pid)
+    plan = build_plan(record, drafts=drafts)
+    instance = str(body["hookInstance"])
+    report = f"{report_base}/report/{pid}"
+    if hook == "patient-view":
+        cards = plan_cards(plan.recommendations, hook_instance=instance, report_url=report)
+        return {"cards": cards}
+    wanted = {d.reference for d in drafts}
+    if hook == "order-select":
+        selected = set(context["selections"])
+        wanted = {ref for ref in wanted if ref in selected} or wanted
+    recs = [r for r in plan.recommendations if r.order_ref in wanted]
+    by_ref = {d.reference: d.resource or {} for d in drafts}
+    return {"cards": plan_cards(recs, hook_instance=instance, drafts=by_ref, report_url=report)}
+
+
+@router.post("/cds-services/{service_id}", summary="Call a CDS service")
+async def call_service(
+    service_id: str, request: Request, access: AccessContext = Depends(get_access)
+) -> JSONResponse:
+    service = _service(service_id)
+    _authenticate(request, f"/cds-services/{service_id}")
+    body = await _json_body(request)
+    base = request.app.state.settings.base_url.rstrip("/")
+    result = await run_in_threadpool(_answer, body, service["hook"], access, base)
+    return JSONResponse(result)
+
+
+_OUTCOMES = ("accepted", "overridden")
+
+
+def _check_feedback(body: Mapping[str, Any]) -> list[dict[str, Any]]:
+    items = body.get("feedback")
+    if not isinstance(items, list) or not items:
+        raise _bad("feedback (a non-empty array) is required", "feedback")
+    for i, item in enumerate(items):
+        where = f"feedback[{i}]"
+        if not isinstance(item, dict):
+            raise _bad("each feedback must be an object", where)
+        if not isinstance(item.get("card"), str) or not item["card"]:
+            raise _bad("card (the card uuid) is required", f"{where}.card")
+        if item.get("outcome") not in _OUTCOMES:
+            raise _bad("outcome must be accepted or overridden", f"{where}.outcome")
+        if not isinstance(item.get("outcomeTimestamp"), str):
+            raise _bad("outcomeTimestamp (ISO 8601) is required", f"{where}.outcomeTimestamp")
+        accepted = item.get("acceptedSuggestions")
+        if item["outcome"] == "accepted" and (
+            not isinstance(accepted, list)
+            or not accepted
+            or not all(isinstance(a, dict) and isinstance(a.get("id"), str) for a in accepted)
+        ):
+            raise _bad(
+                "acceptedSuggestions [{id}] is required for an accepted outcome",
+                f"{where}.acceptedSuggestions",
+            )
+        reason = item.get("overrideReason")
+        if reason is not None and not isinstance(reason, dict):
+            raise _bad("overrideReason must be an object", f"{where}.overrideReason")
+    return items
+
+
+@router.post("/cds-services/{service_id}/feedback", summary="Feedback on cards")
+async def feedback(service_id: str, request: Request) -> JSONResponse:
+    _service(service_id)
+    _authenticate(request, f"/cds-services/{service_id}/feedback")
+    items = _check_feedback(await _json_body(request))
+    state = request.app.state
+    store = getattr(state, "cds_feedback", None)
+    if store is None:
+        store = state.cds_feedback = deque(maxlen=10_000)
+    for item in items:
+        store.append({"service": service_id, **item})
+        log.info("CDS feedback %s card=%s outcome=%s", service_id, item["card"], item["outcome"])
+    return JSONResponse({})
