@@ -110,6 +110,24 @@ def test_multi_sample_vcf_and_sample_selection(tmp_path: Path) -> None:
         call(vcf, sample="C")
 
 
+def test_wide_vcf_is_read_in_sample_batches_with_the_same_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pmed.pgx import calling
+
+    lines = []
+    for line in records_for(CYP2C19, [allele_bases(CYP2C19, "*1"), allele_bases(CYP2C19, "*2")]):
+        gt = line.rsplit("\t", 1)[1]
+        lines.append(line + "\t0/0\t" + gt)
+    vcf = write_vcf(tmp_path / "w.vcf", lines, samples=("A", "B", "C"))
+    whole = [(r.sample, r.genes["CYP2C19"].diplotypes) for r in call(vcf)]
+    monkeypatch.setattr(calling, "SAMPLE_BATCH", 2)
+    batched = [(r.sample, r.genes["CYP2C19"].diplotypes) for r in call(vcf)]
+    assert batched == whole
+    # all-reference CYP2C19 is *38, the reference allele of the current definitions
+    assert whole[1][1] == ["*38/*38"] and whole[2][1] == ["*1/*2"]
+
+
 def test_tpmt_phase_sets_decide_between_star3a_and_star3b_star3c(tmp_path: Path) -> None:
     tpmt = gene("TPMT")
     b, c = allele_bases(tpmt, "*3B"), allele_bases(tpmt, "*3C")

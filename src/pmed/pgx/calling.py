@@ -7,6 +7,8 @@ phenotyper (`phenotyper`); outside calls (`outside`) override or add genes.
 
 from __future__ import annotations
 
+import copy
+
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -18,9 +20,12 @@ from pmed.pgx.gene_rules import call_gene
 from pmed.pgx.models import GeneCall, Genotype, SampleCalls
 from pmed.pgx.outside import read_outside
 from pmed.pgx.phenotyper import phenotype_of
-from pmed.pgx.vcf_reader import Site, VcfData, norm_chrom, read_vcf
+from pmed.pgx.vcf_reader import Site, VcfData, norm_chrom, read_header, read_vcf
 
-__all__ = ["call", "iter_calls", "vcf_genes"]
+__all__ = ["SAMPLE_BATCH", "call", "iter_calls", "vcf_genes"]
+
+#: samples read per pass over a wide VCF (2 bytes per sample and PGx site held at a time)
+SAMPLE_BATCH = 20_000
 
 
 def vcf_genes() -> list[GeneDefinition]:
@@ -135,9 +140,25 @@ def iter_calls(
 ) -> Iterator[SampleCalls]:
     """Yield one SampleCalls per sample (see `call`)."""
     outside_calls = read_outside(outside) if outside else {}
+    n_samples = len(read_header(vcf_path).samples) if sample is None else 1
+    if n_samples <= SAMPLE_BATCH:
+        yield from _calls(vcf_path, outside_calls, sample=sample)
+        return
+    for start in range(0, n_samples, SAMPLE_BATCH):
+        stop = min(n_samples, start + SAMPLE_BATCH)
+        yield from _calls(vcf_path, outside_calls, sample_range=(start, stop))
+
+
+def _calls(
+    vcf_path: str | Path,
+    outside_calls: dict[str, GeneCall],
+    *,
+    sample: str | None = None,
+    sample_range: tuple[int, int] | None = None,
+) -> Iterator[SampleCalls]:
     maps = _maps()
     wanted = set(maps["GRCh38"]) | set(maps["GRCh37"])
-    data = read_vcf(vcf_path, wanted, sample=sample)
+    data = read_vcf(vcf_path, wanted, sample=sample, sample_range=sample_range)
     build, how = detect_build(data, maps)
     genes = vcf_genes()
     slots = {g.gene: _slots(data, g, build) for g in genes}
@@ -154,9 +175,10 @@ def iter_calls(
             genotypes = [_genotype(s, j, data.gt_table, cache) for s in slots[gene.gene]]
             result.genes[gene.gene] = _gene_call(gene, genotypes)
         for gene_name, outside_call in outside_calls.items():
+            call = copy.deepcopy(outside_call)
             if gene_name in result.genes:
-                outside_call.notes.append("overrides the call from the VCF")
-            result.genes[gene_name] = outside_call
+                call.notes.append("overrides the call from the VCF")
+            result.genes[gene_name] = call
         yield result
 
 

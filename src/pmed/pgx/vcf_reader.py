@@ -21,7 +21,7 @@ from pathlib import Path
 from pmed.errors import InputError
 from pmed.pgx.bgzf_index import find_index, read_index, region_lines
 
-__all__ = ["Site", "VcfData", "VcfHeader", "read_vcf"]
+__all__ = ["Site", "VcfData", "VcfHeader", "read_header", "read_vcf"]
 
 #: parsed GT codes: (allele indices, None = missing; phased)
 GtEntry = tuple[tuple[int | None, ...], bool]
@@ -135,6 +135,18 @@ def _parse_header(path: Path, lines: Iterator[str]) -> VcfHeader:
     raise _fail(path, "not a VCF: no #CHROM header line (empty or truncated file)")
 
 
+def read_header(path: str | Path) -> VcfHeader:
+    """The header of a VCF (samples, reference, contigs) without reading its records."""
+    path = Path(path)
+    lines = _open_lines(path)
+    try:
+        return _parse_header(path, lines)
+    finally:
+        close = getattr(lines, "close", None)
+        if close:
+            close()
+
+
 def _parse_gt(gt: str) -> GtEntry:
     phased = "|" in gt
     parts = gt.replace("|", "/").split("/")
@@ -153,10 +165,12 @@ def read_vcf(
     positions: Iterable[tuple[str, int]],
     *,
     sample: str | None = None,
+    sample_range: tuple[int, int] | None = None,
     use_index: bool = True,
 ) -> VcfData:
-    """Read the genotypes at `positions` ((chrom without 'chr', 1-based pos)) of every sample
-    (or only `sample`). Raises InputError naming the file for unreadable or non-VCF input."""
+    """Read the genotypes at `positions` ((chrom without 'chr', 1-based pos)) of every sample,
+    only `sample`, or only the samples `sample_range` (start, stop) — callers page through a
+    very wide VCF so memory stays bounded. Raises InputError naming the file for bad input."""
     path = Path(path)
     pos_list = sorted(set(positions))
     by_chrom: dict[str, list[int]] = {}
@@ -171,8 +185,11 @@ def read_vcf(
         if sample not in header.samples:
             shown = ", ".join(header.samples[:10]) + (" …" if len(header.samples) > 10 else "")
             raise _fail(path, f"sample {sample!r} not found (samples: {shown})")
-        columns: list[int] | None = [header.samples.index(sample)]
+        columns: list[int] | slice | None = [header.samples.index(sample)]
         selected = [sample]
+    elif sample_range is not None:
+        columns = slice(*sample_range)
+        selected = header.samples[columns]
     else:
         columns = None
         selected = list(header.samples)
@@ -190,7 +207,7 @@ def read_vcf(
 
 
 def _read_indexed(
-    path: Path, index_path: Path, targets: _Targets, columns: list[int] | None, data: VcfData
+    path: Path, index_path: Path, targets: _Targets, columns: list[int] | slice | None, data: VcfData
 ) -> None:
     regions: dict[str, list[tuple[int, int]]] = {}
     for chrom, plist in targets.by_chrom.items():
@@ -231,7 +248,7 @@ def _scan(
     path: Path,
     lines: Iterable[str],
     targets: _Targets,
-    columns: list[int] | None,
+    columns: list[int] | slice | None,
     data: VcfData,
     *,
     line_no: int | None,
@@ -285,7 +302,12 @@ def _scan(
             raise _fail(path, f"missing GT field in FORMAT at {raw_chrom}:{pos}")
         gi = fmt.index("GT")
         psi = fmt.index("PS") if "PS" in fmt else None
-        samples = fields[9:] if columns is None else [fields[9 + c] for c in columns]
+        if columns is None:
+            samples = fields[9:]
+        elif isinstance(columns, slice):
+            samples = fields[9 + columns.start : 9 + columns.stop]
+        else:
+            samples = [fields[9 + c] for c in columns]
         if gi == 0 and len(fmt) == 1:
             gts = samples
         else:
