@@ -8,7 +8,6 @@ phenotyper (`phenotyper`); outside calls (`outside`) override or add genes.
 from __future__ import annotations
 
 import copy
-
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache

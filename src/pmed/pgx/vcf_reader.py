@@ -206,8 +206,11 @@ def read_vcf(
     return data
 
 
+_Columns = list[int] | slice | None
+
+
 def _read_indexed(
-    path: Path, index_path: Path, targets: _Targets, columns: list[int] | slice | None, data: VcfData
+    path: Path, index_path: Path, targets: _Targets, columns: _Columns, data: VcfData
 ) -> None:
     regions: dict[str, list[tuple[int, int]]] = {}
     for chrom, plist in targets.by_chrom.items():
