@@ -110,7 +110,9 @@ def _replacement(draft: Mapping[str, Any], alt: Alternative) -> dict[str, Any]:
     new.pop("text", None)
     new["status"] = "draft"
     if alt.rxnorm:
-        concept: dict[str, Any] = {"coding": [{"system": RXNORM, "code": alt.rxnorm, "display": alt.drug}]}
+        concept: dict[str, Any] = {
+            "coding": [{"system": RXNORM, "code": alt.rxnorm, "display": alt.drug}]
+        }
     else:
         concept = copy.deepcopy(dict(draft.get("medicationCodeableConcept") or {}))
     concept["text"] = f"{alt.drug} {alt.dose}" if alt.dose else alt.drug

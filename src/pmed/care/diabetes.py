@@ -10,7 +10,9 @@ threshold (section 2, Table 2.1) and is flagged for confirmation.
 Items not in the standard record mapping are read here, each with its source: high blood glucose
 ever (HbA1c 4548-4 ≥ 5.7% or fasting glucose 1558-6 ≥ 100 mg/dL; False only when measured and
 all normal), family history (FamilyMemberHistory with a diabetes condition; first degree for
-parents, siblings and children), daily physical activity (LOINC 68516-4, ≥ 30 min/day). Items
+parents, siblings and children), daily physical activity (LOINC 68516-4, ≥ 30 min/day), and the
+two questionnaire items without a LOINC code as Observations in pmed's code system `QUESTION`
+(`daily-fruit-vegetables`, `physical-activity-30min`, valueBoolean). Items
 still unknown are not guessed: the score is then given as the range the unknown answers allow,
 and screening is advised only if even the lowest possible score reaches 12.
 """
@@ -37,6 +39,12 @@ ADA_2024 = Evidence(
 SCREEN_AT = 12
 _FIRST_DEGREE = {"FTH", "MTH", "PRN", "NFTH", "NMTH", "SIB", "BRO", "SIS", "NSIS", "NBRO",
                  "CHILD", "SON", "DAU", "CHLDNAT"}  # fmt: skip
+#: Questionnaire items without a LOINC code, recorded as Observations with valueBoolean.
+QUESTION = "https://pmed.dev/fhir/CodeSystem/questionnaire"
+_QUESTIONS = {
+    "daily-fruit-vegetables": "daily_fruit_vegetables",
+    "physical-activity-30min": "physical_activity",
+}
 _MODIFIABLE = ("bmi", "waist_cm", "physical_activity", "daily_fruit_vegetables")
 _PLAIN_CHANGE = {
     "bmi": "reached a healthy weight (BMI under 25)",
@@ -71,6 +79,12 @@ def findrisc_inputs(ctx: CareContext) -> tuple[dict[str, Any], dict[str, str]]:
     if activity is not None:
         values["physical_activity"] = activity.value >= 30
         sources["physical_activity"] = activity.source
+    for obs in record.resources("Observation"):  # pmed questionnaire answers (valueBoolean)
+        for coding in (obs.get("code") or {}).get("coding") or ():
+            name = _QUESTIONS.get(coding.get("code")) if coding.get("system") == QUESTION else None
+            if name and isinstance(obs.get("valueBoolean"), bool):
+                values[name] = obs["valueBoolean"]
+                sources[name] = f"Observation/{obs.get('id')}"
     return values, sources
 
 
