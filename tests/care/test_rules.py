@@ -133,7 +133,7 @@ def test_cha2ds2_vasc_2_in_a_woman_is_reasonable_not_recommended():
 
 
 def test_cha2ds2_vasc_3_in_a_woman_is_recommended_and_continue_when_anticoagulated():
-    older = [b.patient("p1", birth="1955-03-01")] + b.cardiometabolic()[1:]  # age 70: +1
+    older = [b.patient("p1", birth="1955-03-01"), *b.cardiometabolic()[1:]]  # age 70: +1
     r = rec(plan_of(older), "af:anticoagulation")
     assert r.strength == "Class 1" and r.severity == Severity.HIGH
     on = [*older, b.med("api", "1364430", "apixaban 5 MG Oral Tablet")]
@@ -202,10 +202,11 @@ def test_complete_findrisc_gives_score_and_what_ifs():
                 "code": {"coding": [{"system": q, "code": code}]},
                 "subject": {"reference": "Patient/p1"}, "valueBoolean": value}  # fmt: skip
 
+    diabetes = {"coding": [{"system": b.SNOMED, "code": "44054006"}]}
     fmh = {"resourceType": "FamilyMemberHistory", "id": "fh", "status": "completed",
            "patient": {"reference": "Patient/p1"},
            "relationship": {"coding": [{"code": "MTH"}]},
-           "condition": [{"code": {"coding": [{"system": b.SNOMED, "code": "44054006"}]}}]}  # fmt: skip
+           "condition": [{"code": diabetes}]}  # fmt: skip
     resources = [*b.cardiometabolic(), answer("q1", "daily-fruit-vegetables", False),
                  answer("q2", "physical-activity-30min", False), fmh]  # fmt: skip
     r = rec(plan_of(resources), "diabetes:findrisc")
