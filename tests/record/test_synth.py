@@ -173,6 +173,7 @@ def test_bundles_are_transactions_of_valid_resources(written: tuple[Any, Path]) 
 def test_the_record_shows_the_features_the_risk_function_used(written: tuple[Any, Path]) -> None:
     cohort, out = written
     truth = {row["id"]: row for row in cohort.truth().to_dicts()}
+    histories = []
     for bundle in _bundles(out):
         rec = PatientRecord.from_resources([bundle])
         row = truth[rec.id]
@@ -181,6 +182,9 @@ def test_the_record_shows_the_features_the_risk_function_used(written: tuple[Any
         assert (rec.sex == "female") == bool(row["female"])
         bp = rec.blood_pressure(before=index)
         assert bp is not None and bp.systolic.value == row["sbp"]
+        history = rec.observations("8480-6", before=index)
+        assert history[-1].value == row["sbp"] and history[-1].date == bp.systolic.date
+        histories.append(len(history))
         assert rec.latest("2093-3", before=index).value == row["tc"]  # type: ignore[union-attr]
         assert rec.latest("2085-9", before=index).value == row["hdl"]  # type: ignore[union-attr]
         assert rec.latest("4548-4", before=index).value == row["hba1c"]  # type: ignore[union-attr]
@@ -203,6 +207,7 @@ def test_the_record_shows_the_features_the_risk_function_used(written: tuple[Any
         if cv:
             years = (cv[0].onset.date() - index).days / 365.25  # type: ignore[union-attr]
             assert abs(years - row["years_ascvd"]) < 0.01
+    assert min(histories) == 1 and max(histories) > 2  # earlier visits give a BP history
 
 
 def test_ndjson_holds_the_same_resources(tmp_path: Path) -> None:

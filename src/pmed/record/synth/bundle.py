@@ -103,7 +103,31 @@ def record_plan(cohort: SynthCohort) -> dict[str, Any]:
     for key, values in clin.items():
         plan[key] = values.tolist()
     plan["ascvd_type"] = cohort.events["ascvd_type"].tolist()
+    _plan_prior_visits(plan, rng, cohort)
     return plan
+
+
+MAX_PRIOR_VISITS = 4
+
+
+def _plan_prior_visits(plan: dict[str, Any], rng: np.random.Generator, cohort: SynthCohort) -> None:
+    """Earlier routine visits (0-4, more with more conditions), each with a BP panel and weight
+    that scatter around the index values, so the record has a history before the index date."""
+    n = cohort.size
+    clin = cohort.clinical
+    burden = clin["hypertension"] + clin["diabetes"] + clin["af"] + clin["ckd"]
+    visits = np.minimum(rng.poisson(1.0 + 0.6 * burden), MAX_PRIOR_VISITS)
+    gaps = rng.uniform(0.6, 1.4, (MAX_PRIOR_VISITS, n)).cumsum(axis=0)  # years before index
+    index = cohort.demographics["index_date"]
+    days = np.datetime_as_string(index - (gaps * 365.25).astype(np.int64), unit="D")
+    height = clin["height_cm"] / 100.0
+    weight = np.round(clin["weight_kg"] + rng.normal(0.0, 2.0, (MAX_PRIOR_VISITS, n)), 1)
+    plan["prior_visits"] = visits.tolist()
+    plan["prior_day"] = days.T.tolist()
+    plan["prior_sbp"] = np.round(clin["sbp"] + rng.normal(0, 8, (MAX_PRIOR_VISITS, n))).T.tolist()
+    plan["prior_dbp"] = np.round(clin["dbp"] + rng.normal(0, 5, (MAX_PRIOR_VISITS, n))).T.tolist()
+    plan["prior_weight"] = weight.T.tolist()
+    plan["prior_bmi"] = np.round(weight / height**2, 1).T.tolist()
 
 
 def _ref(rtype: str, rid: str) -> dict[str, str]:
@@ -361,6 +385,9 @@ def patient_resources(p: dict[str, Any], i: int) -> Iterator[dict[str, Any]]:
     if p["anticoagulant"][i]:
         yield _medication(pid, "rx-ac", start, WARFARIN)
 
+    for k in range(p["prior_visits"][i]):
+        yield from _prior_visit(p, i, k)
+
     ascvd = p["event_ascvd"][i]
     if ascvd is not None:
         kind = p["ascvd_type"][i] or "mi"
@@ -379,3 +406,22 @@ def patient_resources(p: dict[str, Any], i: int) -> Iterator[dict[str, Any]]:
     if hf is not None:
         yield _encounter(pid, "enc-hf", hf, "IMP", ("32485007", "Hospital admission (procedure)"))
         yield _condition(pid, "hf", hf, OUTCOME_CONDITIONS["heart_failure"], f"{pid}-enc-hf")
+
+
+def _prior_visit(p: dict[str, Any], i: int, k: int) -> Iterator[dict[str, Any]]:
+    pid, day = p["id"][i], p["prior_day"][i][k]
+    enc = f"enc-p{k}"
+    yield _encounter(pid, enc, day, "AMB", ("185349003", "Encounter for check up (procedure)"))
+    bp = _observation(pid, f"bp-p{k}", day, _VITAL, "85354-9", "Blood pressure panel", component=[
+        {"code": _concept(LOINC, "8480-6", "Systolic blood pressure"),
+         "valueQuantity": _quantity(p["prior_sbp"][i][k], "mm[Hg]")},
+        {"code": _concept(LOINC, "8462-4", "Diastolic blood pressure"),
+         "valueQuantity": _quantity(p["prior_dbp"][i][k], "mm[Hg]")},
+    ])  # fmt: skip
+    weight = _observation(pid, f"wt-p{k}", day, _VITAL, "29463-7", "Body weight",
+                          valueQuantity=_quantity(p["prior_weight"][i][k], "kg"))  # fmt: skip
+    bmi = _observation(pid, f"bmi-p{k}", day, _VITAL, "39156-5", "Body mass index (BMI) [Ratio]",
+                       valueQuantity=_quantity(p["prior_bmi"][i][k], "kg/m2"))  # fmt: skip
+    for resource in (bp, weight, bmi):
+        resource["encounter"] = _ref("Encounter", f"{pid}-{enc}")
+        yield resource

@@ -56,6 +56,18 @@ def _write_file(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
+def _flush(pending: dict[str, list[bytes]], handles: dict[str, IO[bytes]], fhir: Path) -> None:
+    """Append the buffered NDJSON lines to `<Type>.ndjson`, opening files on first use."""
+    for rtype, lines in pending.items():
+        if not lines:
+            continue
+        handle = handles.get(rtype)
+        if handle is None:
+            handle = handles[rtype] = (fhir / f"{rtype}.ndjson").open("wb")
+        handle.write(b"\n".join(lines) + b"\n")
+        lines.clear()
+
+
 def write_cohort(
     cohort: SynthCohort,
     out: Path,
@@ -78,6 +90,7 @@ def write_cohort(
     counts: dict[str, int] = defaultdict(int)
     summary = WriteSummary(out=str(out), patients=cohort.size, resources=0)
     handles: dict[str, IO[bytes]] = {}
+    pending: dict[str, list[bytes]] = defaultdict(list)
     try:
         for i in range(cohort.size):
             resources = list(patient_resources(plan, i))
@@ -99,19 +112,19 @@ def write_cohort(
                 summary.fhir_files += 1
             else:
                 for r in resources:
-                    handle = handles.get(r["resourceType"])
-                    if handle is None:
-                        handle = (fhir / f"{r['resourceType']}.ndjson").open("wb")
-                        handles[r["resourceType"]] = handle
-                        summary.fhir_files += 1
-                    handle.write(orjson.dumps(r) + b"\n")
-            if progress is not None and (i + 1) % 1000 == 0:
-                progress(1000)
+                    pending[r["resourceType"]].append(orjson.dumps(r))
+            if (i + 1) % 1000 == 0:
+                _flush(pending, handles, fhir)
+                if progress is not None:
+                    progress(1000)
+        _flush(pending, handles, fhir)
         if progress is not None and cohort.size % 1000:
             progress(cohort.size % 1000)
     finally:
         for handle in handles.values():
             handle.close()
+    if fmt == "ndjson":
+        summary.fhir_files = len(handles)
     summary.resource_counts = dict(sorted(counts.items()))
     summary.resources = sum(counts.values())
     if cohort.genotypes is not None and vcf == "patient":
