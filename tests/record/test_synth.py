@@ -262,6 +262,19 @@ def test_vcf_genotypes_spell_the_drawn_diplotypes(written: tuple[Any, Path]) -> 
         assert sum(a != "0" for a in row[9].split("|")) == carriers
 
 
+def test_the_pgx_caller_recovers_the_drawn_diplotypes(written: tuple[Any, Path]) -> None:
+    """End to end with the PGx engine: calling each patient's VCF gives back the diplotype the
+    generator drew (ties allowed: the truth must be among the called diplotypes)."""
+    pgx = pytest.importorskip("pmed.pgx")
+    cohort, out = written
+    for i, sample in enumerate(cohort.demographics["id"][:15]):
+        [calls] = pgx.call(out / "vcf" / f"{sample}.vcf")
+        for model in cohort.genotypes.models:
+            truth = sorted(cohort.genotypes.diplotypes(model.gene)[i].split("/"))
+            called = [sorted(d.split("/")) for d in calls.genes[model.gene].diplotypes]
+            assert truth in called, (sample, model.gene, truth, called)
+
+
 def test_multisample_vcf_has_a_column_per_patient(tmp_path: Path) -> None:
     cohort = generate_cohort(30, seed=8)
     write_cohort(cohort, tmp_path, fmt="ndjson", vcf="multi")
