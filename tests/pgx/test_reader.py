@@ -228,11 +228,36 @@ def test_truncated_gzip_is_an_input_error(tmp_path: Path) -> None:
     assert "t.vcf.gz" in str(exc.value)
 
 
-def test_bcf_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+def test_garbled_bcf_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
     path = tmp_path / "x.bcf"
     path.write_bytes(gzip.compress(b"BCF\x02\x02" + b"\0" * 20))
-    with pytest.raises(InputError, match="BCF"):
+    with pytest.raises(InputError, match="BCF") as exc:
         call(path)
+    assert "x.bcf" in str(exc.value)
+
+
+BCF = Path(__file__).parents[1] / "data" / "pgx" / "bcf"
+
+
+def _summary(path: Path) -> list[tuple[str, dict[str, tuple[list[str], str | None]]]]:
+    return [
+        (r.sample, {g: (c.diplotypes, c.phenotype) for g, c in r.genes.items() if c.diplotypes})
+        for r in call(path)
+    ]
+
+
+def test_bcf_gives_the_same_calls_as_its_vcf_with_and_without_index(tmp_path: Path) -> None:
+    want = _summary(BCF / "two_samples.vcf")
+    assert want[0][1]["TPMT"] == (["*3B/*3C"], "Poor Metabolizer")  # phased, PS 5
+    assert want[0][1]["G6PD"] == (["A- 202A_376G"], "Deficient")  # haploid (male)
+    assert want[1][1]["CYP2C19"] == (["*2/*2"], "Poor Metabolizer")
+    assert _summary(BCF / "two_samples.bcf") == want  # CSI index beside it
+    bare = tmp_path / "copy.bcf"
+    shutil.copy(BCF / "two_samples.bcf", bare)
+    assert _summary(bare) == want  # streamed
+    only_b = call(bare, sample="B")
+    assert [r.sample for r in only_b] == ["B"]
+    assert only_b[0].genes["CYP2C19"].diplotypes == ["*2/*2"]
 
 
 def test_missing_positions_are_reported_and_calls_remain(tmp_path: Path) -> None:

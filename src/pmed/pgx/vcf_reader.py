@@ -68,6 +68,22 @@ def _fail(path: Path, reason: str, line: int | None = None) -> InputError:
     return InputError(reason, file=str(path), line=line)
 
 
+_BCF_MAGIC = b"BCF\x02"
+
+
+def is_bcf(path: Path) -> bool:
+    """True for a BCF2 file (BGZF-compressed or not)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+        if head[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as probe:
+                head = probe.read(4)
+    except (OSError, EOFError, zlib.error):
+        return False
+    return head == _BCF_MAGIC
+
+
 def _open_lines(path: Path) -> Iterator[str]:
     try:
         with path.open("rb") as fh:
@@ -77,8 +93,7 @@ def _open_lines(path: Path) -> Iterator[str]:
     if head.startswith(b"BCF"):
         raise _fail(
             path,
-            "BCF input needs conversion to VCF first (bcftools view -Oz); "
-            "pmed reads VCF and bgzipped VCF",
+            "unsupported BCF version: pmed reads BCF2, VCF and bgzipped VCF",
         )
     if head[:2] == b"\x1f\x8b":
         with gzip.open(path, "rb") as probe:
@@ -89,8 +104,7 @@ def _open_lines(path: Path) -> Iterator[str]:
         if first.startswith(b"BCF"):
             raise _fail(
                 path,
-                "BCF input needs conversion to VCF first (bcftools view -Oz); "
-                "pmed reads VCF and bgzipped VCF",
+                "unsupported BCF version: pmed reads BCF2, VCF and bgzipped VCF",
             )
         return _guard(path, gzip.open(path, "rt", encoding="utf-8", errors="replace", newline=""))
     return _guard(path, path.open("r", encoding="utf-8", errors="replace", newline=""))
@@ -138,6 +152,10 @@ def _parse_header(path: Path, lines: Iterator[str]) -> VcfHeader:
 def read_header(path: str | Path) -> VcfHeader:
     """The header of a VCF (samples, reference, contigs) without reading its records."""
     path = Path(path)
+    if is_bcf(path):
+        from pmed.pgx.bcf_reader import read_bcf_header
+
+        return read_bcf_header(path)
     lines = _open_lines(path)
     try:
         return _parse_header(path, lines)
@@ -177,22 +195,42 @@ def read_vcf(
     for c, p in pos_list:
         by_chrom.setdefault(c, []).append(p)
     targets = _Targets({(c, str(p)) for c, p in pos_list}, by_chrom)
+    if is_bcf(path):
+        from pmed.pgx.bcf_reader import read_bcf
+
+        return read_bcf(path, targets, sample=sample, sample_range=sample_range)
     lines = _open_lines(path)
     header = _parse_header(path, lines)
+    return _read_text(path, lines, header, targets, sample, sample_range, use_index)
+
+
+def select_samples(
+    path: Path, header: VcfHeader, sample: str | None, sample_range: tuple[int, int] | None
+) -> tuple[list[int] | slice | None, list[str]]:
+    """Columns to read and their sample names; InputError for no samples / unknown sample."""
     if not header.samples:
         raise _fail(path, "the VCF has no sample columns (sites-only VCF): no genotypes to call")
     if sample is not None:
         if sample not in header.samples:
             shown = ", ".join(header.samples[:10]) + (" …" if len(header.samples) > 10 else "")
             raise _fail(path, f"sample {sample!r} not found (samples: {shown})")
-        columns: list[int] | slice | None = [header.samples.index(sample)]
-        selected = [sample]
-    elif sample_range is not None:
-        columns = slice(*sample_range)
-        selected = header.samples[columns]
-    else:
-        columns = None
-        selected = list(header.samples)
+        return [header.samples.index(sample)], [sample]
+    if sample_range is not None:
+        cols = slice(*sample_range)
+        return cols, header.samples[cols]
+    return None, list(header.samples)
+
+
+def _read_text(
+    path: Path,
+    lines: Iterator[str],
+    header: VcfHeader,
+    targets: _Targets,
+    sample: str | None,
+    sample_range: tuple[int, int] | None,
+    use_index: bool,
+) -> VcfData:
+    columns, selected = select_samples(path, header, sample, sample_range)
     data = VcfData(str(path), header, selected, {}, [])
     index_path = find_index(path) if use_index else None
     if index_path is not None:
@@ -260,11 +298,7 @@ def _scan(
     exact = targets.exact
     chrom_names = targets.chrom_names
     by_chrom = targets.by_chrom
-    codes_of: dict[str, int] = {}
-    for entry_code, entry in enumerate(data.gt_table):
-        codes_of[_unparse(entry)] = entry_code
-    table = data.gt_table
-    sites = data.sites
+    recorder = Recorder(path, data, targets)
     for line in lines:
         if line.startswith("#"):
             continue
@@ -315,16 +349,6 @@ def _scan(
             gts = samples
         else:
             gts = [s.split(":", gi + 1)[gi] if s.count(":") >= gi else "." for s in samples]
-        codes = array("H", bytes(0))
-        for g in gts:
-            c = codes_of.get(g)
-            if c is None:
-                try:
-                    table.append(_parse_gt(g))
-                except ValueError as exc:
-                    raise _fail(path, f"malformed GT {g!r} at {raw_chrom}:{pos}") from exc
-                c = codes_of[g] = len(table) - 1
-            codes.append(c)
         ps = None
         if psi is not None:
             ps = []
@@ -333,14 +357,42 @@ def _scan(
                 v = parts[psi] if len(parts) > psi else "."
                 ps.append(int(v) if v.lstrip("-").isdigit() else None)
         alts = tuple(a for a in fields[4].split(",") if a != ".")
+        recorder.add(chrom, pos, fields[3], alts, end, hit, gts, ps)
+
+
+class Recorder:
+    """Stores records at wanted positions (and gVCF blocks over them) into a VcfData; shared by
+    the VCF text scanner and the BCF reader."""
+
+    def __init__(self, path: Path, data: VcfData, targets: _Targets) -> None:
+        self.path = path
+        self.data = data
+        self.targets = targets
+        self.codes_of = {_unparse(e): i for i, e in enumerate(data.gt_table)}
+
+    def add(self, chrom: str, pos: int, ref: str, alts: tuple[str, ...], end: int | None,
+            hit: bool, gts: list[str], ps: list[int | None] | None) -> None:  # fmt: skip
+        table = self.data.gt_table
+        codes_of = self.codes_of
+        codes = array("H", bytes(0))
+        for g in gts:
+            c = codes_of.get(g)
+            if c is None:
+                try:
+                    table.append(_parse_gt(g))
+                except ValueError as exc:
+                    raise _fail(self.path, f"malformed GT {g!r} at {chrom}:{pos}") from exc
+                c = codes_of[g] = len(table) - 1
+            codes.append(c)
+        sites = self.data.sites
         if hit:
-            site = Site(chrom, pos, fields[3], alts, codes, ps)
-            sites.setdefault((chrom, pos), []).append(site)
+            sites.setdefault((chrom, pos), []).append(Site(chrom, pos, ref, alts, codes, ps))
         if end is not None and all(a.startswith("<") for a in alts):
-            plist = by_chrom.get(chrom, [])
+            plist = self.targets.by_chrom.get(chrom, [])
             for p in plist[bisect_left(plist, pos + 1) : bisect_right(plist, end)]:
-                site = Site(chrom, p, "", (), codes, ps, block=True)
-                sites.setdefault((chrom, p), []).append(site)
+                sites.setdefault((chrom, p), []).append(
+                    Site(chrom, p, "", (), codes, ps, block=True)
+                )
 
 
 def _unparse(entry: GtEntry) -> str:
