@@ -19,6 +19,7 @@ import pytest
 from pmed.api.app import create_app
 from pmed.api.server import serve_in_thread
 from pmed.config import Settings
+from pmed.governance.testing import admin_headers
 
 FHIR_JSON = "application/fhir+json"
 
@@ -65,7 +66,9 @@ def start_api(
         settings = Settings(home=home, database_url=cluster.new_database())
     with (
         serve_in_thread(create_app(settings)) as base,
-        httpx.Client(base_url=base, timeout=30, headers={"Accept": FHIR_JSON}) as client,
+        httpx.Client(
+            base_url=base, timeout=30, headers={"Accept": FHIR_JSON, **admin_headers(settings)}
+        ) as client,
     ):
         yield Api(base=base, client=client, settings=settings, backend=backend)
 
