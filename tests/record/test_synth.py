@@ -179,6 +179,12 @@ def test_the_record_shows_the_features_the_risk_function_used(written: tuple[Any
         row = truth[rec.id]
         index = row["index_date"]
         assert rec.age(index) == row["age"]
+        [visit] = [
+            e
+            for e in rec.resources("Encounter")
+            if e["type"][0]["coding"][0]["code"] == "162673000"
+        ]
+        assert visit["period"]["start"].startswith(index.isoformat())
         assert (rec.sex == "female") == bool(row["female"])
         bp = rec.blood_pressure(before=index)
         assert bp is not None and bp.systolic.value == row["sbp"]

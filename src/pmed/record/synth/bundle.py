@@ -1,8 +1,10 @@
 """FHIR R4 resources for each synthetic patient.
 
-Per patient: Patient (US Core race/ethnicity, MRN identifier, name, address); an index-visit
-Encounter; Observations at the index date (lipid panel, BP panel 85354-9, HbA1c, creatinine,
-CKD-EPI 2021 eGFR, UACR, smoking status, height, weight, BMI); Conditions present at index
+Per patient: Patient (US Core race/ethnicity, MRN identifier, name, address); the index-visit
+Encounter (type SNOMED 162673000 "General examination of patient", tagged `urn:pmed:synth`
+`index-visit`; 0-4 earlier check-up Encounters 185349003 with BP and weight); Observations at
+the index date (lipid panel, BP panel 85354-9, HbA1c, creatinine, CKD-EPI 2021 eGFR, UACR,
+smoking status, height, weight, BMI); Conditions present at index
 (hypertension, diabetes, prediabetes, atrial fibrillation, CKD stage, prior MI) with onsets
 before it; active MedicationRequests (RxNorm) for the treatments; and, for each outcome that
 happened within follow-up and was recorded, an emergency/inpatient Encounter and a Condition with
@@ -31,6 +33,9 @@ UCUM = "http://unitsofmeasure.org"
 OMB_SYSTEM = "urn:oid:2.16.840.1.113883.6.238"
 US_CORE = "http://hl7.org/fhir/us/core/StructureDefinition/"
 MRN_SYSTEM = "urn:pmed:synth:mrn"
+SYNTH_TAGS = "urn:pmed:synth"
+#: The index visit's Encounter.type (earlier routine visits are 185349003 "check up").
+INDEX_VISIT = ("162673000", "General examination of patient (procedure)")
 
 _CAT = "http://terminology.hl7.org/CodeSystem/observation-category"
 _LAB = [{"coding": [{"system": _CAT, "code": "laboratory", "display": "Laboratory"}]}]
@@ -275,7 +280,9 @@ def patient_resources(p: dict[str, Any], i: int) -> Iterator[dict[str, Any]]:
     """The resources of patient `i` of a `record_plan`, the Patient first."""
     pid, day = p["id"][i], p["index"][i]
     yield _patient(p, i)
-    yield _encounter(pid, "enc0", day, "AMB", ("185349003", "Encounter for check up (procedure)"))
+    index_visit = _encounter(pid, "enc0", day, "AMB", INDEX_VISIT)
+    index_visit["meta"] = {"tag": [{"system": SYNTH_TAGS, "code": "index-visit"}]}
+    yield index_visit
     lab, vital = _LAB, _VITAL
 
     def q(value: float, unit: str) -> dict[str, Any]:
