@@ -158,3 +158,16 @@ def test_grch37_phased_sample_round_trip(tmp_path: Path) -> None:
     r = call(write_vcf(tmp_path / "t37.vcf", lines, header="##fileformat=VCFv4.2\n"))[0]
     assert r.build == "GRCh37"
     assert r.genes["TPMT"].diplotypes == ["*3B/*3C"]
+
+
+def test_cyp2c9_rs12777823_is_reported_as_an_extra_position(tmp_path: Path) -> None:
+    vcf = tmp_path / "x.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##reference=GRCh38\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\n"
+        "chr10\t94645745\trs12777823\tG\tA\t.\tPASS\t.\tGT\t0/1\n"
+        "chr10\t94942290\trs1799853\tC\tT\t.\tPASS\t.\tGT\t0/1\n"
+    )
+    c = call(vcf)[0].genes["CYP2C9"]
+    assert c.variants["rs12777823"] == "G/A"
+    assert "*1/*2" in c.diplotypes  # other positions missing: ties remain possible

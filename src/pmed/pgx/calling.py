@@ -50,6 +50,41 @@ def _activity(gene: str) -> dict[str, float]:
     return out
 
 
+@cache
+def _extra_keys() -> list[tuple[tuple[str, int], tuple[str, str, dict]]]:
+    """PharmCAT's extra positions (exemptions.json `extraPositions`, e.g. CYP2C9 rs12777823 for
+    the CPIC warfarin guideline): reported, not used for matching. ((chrom, pos), (build, gene,
+    variant))."""
+    out = []
+    for g in vcf_genes():
+        chrom = norm_chrom(g.chromosome)
+        for extra in g.extra_positions:
+            out.append(((chrom, extra["position"]), ("GRCh38", g.gene, extra)))
+            if g.grch37_offset is not None:
+                pos37 = extra["position"] + g.grch37_offset
+                out.append(((chrom, pos37), ("GRCh37", g.gene, extra)))
+    return out
+
+
+def _report_extra(data: VcfData, j: int, build: str, result: SampleCalls) -> None:
+    for key, (b, gene, extra) in _extra_keys():
+        if b != build or gene not in result.genes:
+            continue
+        label = extra.get("rsid") or f"{key[0]}:{extra['position']}"
+        sites = data.sites.get(key)
+        if not sites:
+            result.genes[gene].notes.append(f"{label} (extra position) not in the VCF")
+            continue
+        site = sites[0]
+        alleles = _site_alleles(site, extra["ref"])
+        idx, phased = data.gt_table[site.codes[j]]
+        text = ("|" if phased else "/").join(
+            alleles[i] if i is not None and i < len(alleles) else "." for i in idx
+        )
+        result.genes[gene].variants[label] = text
+        result.genes[gene].notes.append(f"{label} {text} (PharmCAT extra position, reported only)")
+
+
 def _site_alleles(site: Site, def_ref: str) -> list[str]:
     if site.block:
         return [def_ref]
@@ -156,7 +191,7 @@ def _calls(
     sample_range: tuple[int, int] | None = None,
 ) -> Iterator[SampleCalls]:
     maps = _maps()
-    wanted = set(maps["GRCh38"]) | set(maps["GRCh37"])
+    wanted = set(maps["GRCh38"]) | set(maps["GRCh37"]) | {k for k, _ in _extra_keys()}
     data = read_vcf(vcf_path, wanted, sample=sample, sample_range=sample_range)
     build, how = detect_build(data, maps)
     genes = vcf_genes()
@@ -173,6 +208,7 @@ def _calls(
         for gene in genes:
             genotypes = [_genotype(s, j, data.gt_table, cache) for s in slots[gene.gene]]
             result.genes[gene.gene] = _gene_call(gene, genotypes)
+        _report_extra(data, j, build, result)
         for gene_name, outside_call in outside_calls.items():
             call = copy.deepcopy(outside_call)
             if gene_name in result.genes:
