@@ -50,6 +50,14 @@ def call_gene(
         _combination(gene, genotypes, result, activity or {})
     elif gene.gene == "SLCO1B1":
         _slco1b1_fallback(gene, genotypes, result)
+    if not result.diplotypes:
+        found = present_alleles(gene, genotypes)
+        if found:
+            result.notes.append(
+                "named-allele variants present: "
+                + ", ".join(f"{a.name}{' (x2)' if len(on) == 2 else ''}" for a, on in found)
+                + " (no pair of named alleles explains them; PharmCAT makes no call)"
+            )
     return result
 
 
@@ -59,6 +67,43 @@ def _severity(allele: NamedAllele, activity: dict[str, float]) -> tuple[float, i
     return (activity.get(allele.name, 9.0), rank)
 
 
+def present_alleles(
+    gene: GeneDefinition, genotypes: list[Genotype | None]
+) -> list[tuple[NamedAllele, list[int]]]:
+    """Non-reference named alleles whose variants are all present, with the strands (0/1) that
+    carry them; for unphased data strand 0 means one copy, [0, 1] two. An allele whose variants
+    are a subset of another present allele's is left out (the more specific one is reported)."""
+    found: list[tuple[NamedAllele, list[int]]] = []
+    for allele in gene.alleles:
+        if allele.reference or not allele.nontrivial:
+            continue
+        strands = {0, 1}
+        copies = 2
+        phased = True
+        for i in allele.nontrivial:
+            g = genotypes[i]
+            if g is None or any(a is None for a in g.alleles):
+                strands, copies = set(), 0
+                break
+            alleles = g.alleles if len(g.alleles) > 1 else g.alleles * 2
+            on = {s for s, a in enumerate(alleles[:2]) if a in allele.accepts[i]}
+            copies = min(copies, len(on))
+            if len(on) == 1 and not g.phased:
+                phased = False
+            strands &= on
+        if not phased:
+            strands = {0, 1} if copies == 2 else {0} if copies == 1 else set()
+        if strands:
+            found.append((allele, sorted(strands)))
+    keep = []
+    for a, on in found:
+        alt_a = set(a.nontrivial)
+        if any(b is not a and alt_a < set(b.nontrivial) for b, _ in found):
+            continue
+        keep.append((a, on))
+    return keep
+
+
 def _combination(
     gene: GeneDefinition,
     genotypes: list[Genotype | None],
@@ -66,34 +111,7 @@ def _combination(
     activity: dict[str, float],
 ) -> None:
     ref_allele = gene.reference_allele
-    found: list[tuple[NamedAllele, list[int]]] = []  # allele, strands carrying it (0/1)
-    for allele in gene.alleles:
-        if allele.reference:
-            continue
-        alt_idx = [
-            i
-            for i, (d, v) in enumerate(zip(allele.defined, gene.variants, strict=True))
-            if d and v.ref not in allele.accepts[i]
-        ]
-        if not alt_idx:
-            continue
-        strands = {0, 1}
-        for i in alt_idx:
-            g = genotypes[i]
-            if g is None or any(a is None for a in g.alleles):
-                strands = set()
-                break
-            alleles = g.alleles if len(g.alleles) > 1 else g.alleles * 2
-            strands &= {s for s, a in enumerate(alleles[:2]) if a in allele.accepts[i]}
-        if strands:
-            found.append((allele, sorted(strands)))
-    # a found allele whose variants are a subset of another found allele's is not reported
-    keep = []
-    for a, on in found:
-        alt_a = {i for i, d in enumerate(a.defined) if d}
-        if any(b is not a and alt_a < {i for i, d in enumerate(b.defined) if d} for b, _ in found):
-            continue
-        keep.append((a, on))
+    keep = present_alleles(gene, genotypes)
     if not keep:
         return
     phased = result.phased
