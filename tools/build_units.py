@@ -73,16 +73,23 @@ ANALYTES: dict[str, dict[str, Any]] = {
     },
     "uacr": {
         "canonical": "mg/g",
-        "codes": {"9318-7": "mg/g", "14959-1": "mg/g", "14585-4": "mg/mmol"},
+        "codes": {"9318-7": "mg/g", "14959-1": "mg/g"},
         "units": {"mg/g": _u(1.0), "mg/mmol": _u(8.84)},
     },
-    "egfr": {
+    # eGFR by different equations is kept apart: a request for one never answers with another.
+    "egfr_mdrd": {
         "canonical": "mL/min/{1.73_m2}",
-        "codes": {
-            "33914-3": "mL/min/{1.73_m2}",
-            "62238-1": "mL/min/{1.73_m2}",
-            "98979-8": "mL/min/{1.73_m2}",
-        },
+        "codes": {"33914-3": "mL/min/{1.73_m2}"},
+        "units": {"mL/min/{1.73_m2}": _u(1.0), "mL/min": _u(1.0)},
+    },
+    "egfr_ckd_epi_2009": {
+        "canonical": "mL/min/{1.73_m2}",
+        "codes": {"62238-1": "mL/min/{1.73_m2}"},
+        "units": {"mL/min/{1.73_m2}": _u(1.0), "mL/min": _u(1.0)},
+    },
+    "egfr_ckd_epi_2021": {
+        "canonical": "mL/min/{1.73_m2}",
+        "codes": {"98979-8": "mL/min/{1.73_m2}"},
         "units": {"mL/min/{1.73_m2}": _u(1.0), "mL/min": _u(1.0)},
     },
     "body_weight": {
