@@ -20,10 +20,11 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.postgres_cluster import PostgresCluster, find_bindir  # noqa: E402
+
 from pmed.config import Settings  # noqa: E402
 from pmed.record.ingest import ingest_paths  # noqa: E402
 from pmed.record.store import Store  # noqa: E402
-from tests.postgres_cluster import PostgresCluster, find_bindir  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data" / "fhir" / "synthea-r4"
 LOCAL = ROOT / "tests" / "data" / "fhir" / "synthea"
@@ -64,7 +65,7 @@ def main() -> None:
         "source": str(source.relative_to(ROOT.parent)),
         "files": len(files),
         "resources": resources,
-        "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
+        "machine": f"{platform.machine()}, CPython {platform.python_version()}",
         "json_loads_resources_per_s": round(parse_rate(files, json.loads, resources)),
         "orjson_loads_resources_per_s": round(parse_rate(files, orjson.loads, resources)),
     }

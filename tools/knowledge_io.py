@@ -1,4 +1,4 @@
-"""Write a knowledge file in the envelope `pmed.knowledge.load` expects (source, version, licence)."""
+"""Write a knowledge file in the envelope `pmed.knowledge.load` expects (with provenance)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def write_knowledge(
     }
     if notice:
         provenance["notice"] = notice
-    text = json.dumps({"provenance": provenance, "data": data}, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    text = json.dumps(
+        {"provenance": provenance, "data": data},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        sort_keys=True,
+    )
     path.write_text(text + "\n", encoding="utf-8")
     return path

@@ -8,9 +8,9 @@ patient compartment follows FHIR's CompartmentDefinition "patient" for the types
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pmed.record.references import split_reference
