@@ -95,12 +95,12 @@ def present_alleles(
             strands = {0, 1} if copies == 2 else {0} if copies == 1 else set()
         if strands:
             found.append((allele, sorted(strands)))
-    keep = []
-    for a, on in found:
+    keep: list[tuple[NamedAllele, list[int]]] = []
+    for a, carried in found:
         alt_a = set(a.nontrivial)
         if any(b is not a and alt_a < set(b.nontrivial) for b, _ in found):
             continue
-        keep.append((a, on))
+        keep.append((a, carried))
     return keep
 
 
