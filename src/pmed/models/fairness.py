@@ -16,8 +16,10 @@ a perfectly calibrated model shows TPR/FPR gaps at one threshold whenever groups
 (Kleinberg, Mullainathan & Raghavan 2016; Chouldechova 2017), so those gaps describe the
 population as much as the model. Add `equalised_odds` to `flag_on` to flag them too.
 
-Requiring significance as well as size keeps small groups from being flagged by noise; groups
-under `min_group_size` are reported but never flagged. fairlearn's between-group
+Requiring significance as well as size keeps small groups from being flagged by noise; the
+significance level is Bonferroni-corrected for the number of groups judged in the audit (a dozen
+groups at α = 0.05 would otherwise flag one honest group in two audits). Groups under
+`min_group_size` are reported but never flagged. fairlearn's between-group
 `equalized_odds_difference` is reported per attribute too.
 
 Mitigation: group-specific thresholds from fairlearn's `ThresholdOptimizer` (equalised-odds
@@ -130,6 +132,11 @@ def audit(
 
     y = np.asarray(y, dtype=np.int64)
     p = np.asarray(p, dtype=np.float64)
+    judged = sum(
+        int(np.sum(np.unique(np.asarray(v).astype(str), return_counts=True)[1] >= min_group_size))
+        for v in groups.values()
+    )
+    level = alpha / max(judged, 1)  # Bonferroni over every group judged
     attributes: dict[str, Any] = {}
     flags: list[dict[str, Any]] = []
     disparities: list[dict[str, Any]] = []
@@ -161,7 +168,7 @@ def audit(
             row["equalised_odds_gap"] = float(np.nanmax(np.abs([row["tpr_gap"], row["fpr_gap"]])))
             if g["n"] >= min_group_size and r["n"] > 0:
                 row["flags"] = _flags(
-                    g, r, row, calibration_bound, equalised_odds_bound, auroc_bound, alpha
+                    g, r, row, calibration_bound, equalised_odds_bound, auroc_bound, level
                 )
             else:
                 row["note"] = f"fewer than {min_group_size} patients: reported, not judged"
@@ -187,6 +194,7 @@ def audit(
             "auroc": auroc_bound,
             "min_group_size": min_group_size,
             "alpha": alpha,
+            "alpha_per_group": level,
         },
         "flag_on": list(flag_on),
         "attributes": attributes,

@@ -137,6 +137,14 @@ def _index_frame(
     )
 
 
+def _age_band(edges: list[int], labels: list[str]) -> pl.Expr:
+    """Age bands closed on the left: `<40`, `40-49`, …, `80+` (null age → 'unknown')."""
+    expr = pl.when(pl.col("age").is_null()).then(pl.lit("unknown"))
+    for edge, label in zip(edges, labels, strict=False):
+        expr = expr.when(pl.col("age") < edge).then(pl.lit(label))
+    return expr.otherwise(pl.lit(labels[-1]))
+
+
 def _fmt_instant(expr: pl.Expr, end_of_day: bool) -> pl.Expr:
     return expr.dt.strftime("%Y-%m-%d") + ("T23:59:59.999999" if end_of_day else "T00:00:00.000000")
 
@@ -196,7 +204,7 @@ def extract_cohort(
     edges = definition.audit.age_bands
     labels = age_band_labels(edges)
     frame = frame.with_columns(
-        pl.col("age").cut(edges, labels=labels, left_closed=True).cast(pl.Utf8).alias("age_band"),
+        _age_band(edges, labels).alias("age_band"),
         pl.col("sex").fill_null("unknown"),
         pl.col("race").fill_null("unknown"),
         pl.col("ethnicity").fill_null("unknown"),

@@ -101,7 +101,7 @@ def _patients_filter(column: Any, patient_ids: Sequence[str] | None) -> list[Any
 
 def _stream(conn: Connection, query: Any, schema_: dict[str, Any]) -> Iterator[pl.DataFrame]:
     """Rows of `query` as Polars frames of at most `_PART` rows each."""
-    result = conn.execution_options(stream_results=True, yield_per=_PART).execute(query)
+    result = conn.execute(query.execution_options(stream_results=True, yield_per=_PART))
     names = list(schema_)
     for part in result.partitions(_PART):
         yield pl.DataFrame([tuple(row) for row in part], schema=schema_, orient="row").select(names)
@@ -140,7 +140,7 @@ def patient_rows(conn: Connection, patient_ids: Sequence[str] | None = None) -> 
     cols: dict[str, list[Any]] = {
         k: [] for k in ("patient_id", "birth_date", "sex", "race", "ethnicity", "death_date")
     }
-    result = conn.execution_options(stream_results=True, yield_per=_PART).execute(query)
+    result = conn.execute(query.execution_options(stream_results=True, yield_per=_PART))
     for part in result.partitions(_PART):
         for rid, content in part:
             res = orjson.loads(content)
@@ -310,7 +310,7 @@ def observation_values(conn: Connection, ref: CodeRef, *, lookback: bool = True)
         )
     )
     wanted = {code for _, code in ref.exact}
-    result = conn.execution_options(stream_results=True, yield_per=_PART).execute(component)
+    result = conn.execute(component.execution_options(stream_results=True, yield_per=_PART))
     for part in result.partitions(_PART):
         rows = []
         for pid, content, low in part:
@@ -351,7 +351,7 @@ def observation_concepts(conn: Connection, ref: CodeRef) -> pl.DataFrame:
         )
     )
     frames = []
-    result = conn.execution_options(stream_results=True, yield_per=_PART).execute(query)
+    result = conn.execute(query.execution_options(stream_results=True, yield_per=_PART))
     for part in result.partitions(_PART):
         rows = []
         for pid, content, low in part:
