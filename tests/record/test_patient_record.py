@@ -439,3 +439,29 @@ def test_load_from_the_store_reads_the_same_record(settings: Any) -> None:
     ]
     with pytest.raises(NotFoundError):
         PatientRecord.load(store, "no-such-patient")
+
+
+def test_pgx_engine_observations_read_back_as_genomic_results(tmp_path: Path) -> None:
+    """The PGx engine's Genomics Reporting Observations (pmed.record.fhir_output.genomics) come
+    back through genomic_results with the called diplotype, phenotype and activity score."""
+    pgx = pytest.importorskip("pmed.pgx")
+    findings = pytest.importorskip("pmed.pgx.findings")
+    genomics = pytest.importorskip("pmed.record.fhir_output.genomics")
+    from pmed.record.synth import generate_cohort
+    from pmed.record.synth.writer import write_cohort
+
+    cohort = generate_cohort(2, seed=2)
+    write_cohort(cohort, tmp_path, fmt="bundle", vcf="patient")
+    pid = cohort.demographics["id"][0]
+    [calls] = pgx.call(tmp_path / "vcf" / f"{pid}.vcf")
+    subject = f"Patient/{pid}"
+    observations = genomics.sample_observations(findings.gene_findings(calls, subject), subject)
+    bundle = json.loads((tmp_path / "fhir" / f"{pid}.json").read_text())
+    results = {r.gene: r for r in PatientRecord.from_resources([bundle, *observations])
+               .genomic_results()}  # fmt: skip
+    for gene in ("CYP2C19", "CYP2C9", "SLCO1B1", "VKORC1"):
+        call = calls.genes[gene]
+        assert results[gene].diplotype in call.diplotypes
+        assert results[gene].phenotype == call.phenotype
+        assert results[gene].activity_score == call.activity_score
+        assert results[gene].references  # cites the Observations
