@@ -201,14 +201,14 @@ def test_malformed_definitions_are_refused_with_the_field(
 def test_definition_file_errors_name_the_file(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: [unclosed\n")
-    with pytest.raises(InputError, match="bad.yaml.*not valid YAML"):
+    with pytest.raises(InputError, match=r"bad.yaml.*not valid YAML"):
         load_definition(bad)
     with pytest.raises(InputError, match="not found"):
         load_definition(tmp_path / "missing.yaml")
 
 
 def test_unknown_codes_empty_cohort_and_absent_outcome_fail_before_training(store: Store) -> None:
-    with pytest.raises(InputError, match="unknown codes: snomed:999999.*occur in no Condition"):
+    with pytest.raises(InputError, match=r"unknown codes: snomed:999999.*occur in no Condition"):
         extract_cohort(
             store, load_definition(_definition(outcome={"conditions": ["snomed:999999"]}))
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 import polars as pl
 from sqlalchemy.engine import Connection
@@ -139,7 +140,7 @@ def _index_frame(
 
 def _age_band(edges: list[int], labels: list[str]) -> pl.Expr:
     """Age bands closed on the left: `<40`, `40-49`, …, `80+` (null age → 'unknown')."""
-    expr = pl.when(pl.col("age").is_null()).then(pl.lit("unknown"))
+    expr: Any = pl.when(pl.col("age").is_null()).then(pl.lit("unknown"))
     for edge, label in zip(edges, labels, strict=False):
         expr = expr.when(pl.col("age") < edge).then(pl.lit(label))
     return expr.otherwise(pl.lit(labels[-1]))
