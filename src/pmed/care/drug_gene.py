@@ -99,10 +99,10 @@ def drug_gene_rules(ctx: CareContext) -> list[Recommendation]:
                 title=g.citation or g.name,
                 url=g.url,
                 strength=top.strength,
-                detail=f"population: {r.population}; action: {r.action}",
-            )
-            for r in recs
-        ] + alt_evidence
+                detail="; ".join(f"{r.population}: {r.action} ({r.strength})" for r in recs),
+            ),
+            *alt_evidence,
+        ]
         populations = "; ".join(f"{r.population}: {r.summary}" for r in recs[1:])
         rationale = [f"{gene} {value}" for gene, value in genes.items()]
         rationale += [f"{use.display} ({use.reference})"] + [f"genotype from {s}" for s in sources]

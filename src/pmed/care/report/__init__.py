@@ -29,6 +29,8 @@ from pmed.record.patient import PatientRecord
 __all__ = ["AUDIENCES", "render_report", "report_context", "terminal_summary", "write_demo_reports"]
 
 AUDIENCES = ("clinician", "patient")
+_CV_ORDER = ["pce", "prevent", "pce-revised", "framingham-cvd"]
+_NO_FACTORS_FOR_PATIENT = frozenset({"egfr-ckd-epi-2021", "warfarin-iwpc"})
 
 
 @lru_cache(maxsize=1)
@@ -74,15 +76,22 @@ def report_context(plan: CarePlan, record: PatientRecord, audience: str) -> dict
     for rec in plan.recommendations:
         if rec.key == "diabetes:findrisc" and rec.explanation is not None:
             extra.append((rec.title, rec.explanation))
+    plain = audience == "patient"
+    shown = [f for f in risks if f.value is not None]
+    if plain:  # one cardiovascular number for the patient: the one the statin advice uses
+        cv = [f for f in shown if f.details.get("calculator") in _CV_ORDER]
+        cv.sort(key=lambda f: _CV_ORDER.index(str(f.details.get("calculator"))))
+        shown = [f for f in shown if f not in cv[1:]]
     charts = []
-    for f in risks:
-        if f.value is None:
-            continue
+    for f in shown:
+        calc = f.details.get("calculator")
         charts.append(
             {
                 "finding": f,
-                "factors": factor_chart(f),
-                "what_if": what_if_chart(f, plain=audience == "patient"),
+                "factors": ""
+                if plain and calc in _NO_FACTORS_FOR_PATIENT
+                else factor_chart(f, plain=plain),
+                "what_if": what_if_chart(f, plain=plain),
                 "plain": plain_risk(f),
             }
         )

@@ -13,7 +13,7 @@ from pmed.findings import Finding
 
 __all__ = ["factor_chart", "what_if_chart"]
 
-_W, _LABEL, _ROW = 560, 190, 24
+_W, _LABEL, _ROW = 600, 230, 24
 _POS, _NEG, _NOW = "#c0392b", "#2e86c1", "#7f8c8d"
 
 
@@ -54,20 +54,61 @@ def _bars(title: str, rows: Sequence[tuple[str, float, str]], unit: str, signed:
     return "".join(parts)
 
 
-def factor_chart(finding: Finding, *, label: str | None = None) -> str:
+#: Everyday words for the factors, for the patient's version.
+PLAIN_LABELS = {
+    "sbp": "top blood pressure number",
+    "tc": "total cholesterol",
+    "hdl": "good cholesterol (HDL)",
+    "ldl": "LDL cholesterol",
+    "bp_treated": "blood pressure medicine",
+    "smoker": "smoking",
+    "diabetes": "diabetes",
+    "age": "age",
+    "sex": "being a woman or man",
+    "bmi": "weight for height (BMI)",
+    "waist_cm": "waist size",
+    "hypertension": "high blood pressure",
+    "egfr": "kidney filter rate",
+    "statin": "a statin",
+    "physical_activity": "daily activity",
+    "daily_fruit_vegetables": "daily vegetables and fruit",
+}
+_HIDDEN = frozenset({"intercept", "constant"})
+
+
+def _label(factor: str, plain: bool) -> str:
+    return PLAIN_LABELS.get(factor, factor.replace("_", " ")) if plain else factor.replace("_", " ")
+
+
+def factor_chart(finding: Finding, *, label: str | None = None, plain: bool = False) -> str:
     """Bars of each factor's contribution (risk points when the engine gives them, else the
     terms / item points), largest first."""
     if finding.explanation is None:
         return ""
     terms = finding.explanation.contributions
     points = [c for c in terms if c.unit and "risk points" in c.unit]
-    chosen = points or [c for c in terms if c.factor != "intercept"]
-    chosen = [c for c in chosen if c.contribution]
+    chosen = points or [c for c in terms if c.factor not in _HIDDEN]
+    chosen = [c for c in chosen if c.contribution and c.factor not in _HIDDEN]
     chosen.sort(key=lambda c: (-abs(c.contribution), c.factor))
     unit = chosen[0].unit or finding.unit or "" if chosen else ""
-    rows = [(c.factor.replace("_", " "), float(c.contribution),
+    rows = [(_label(c.factor, plain), float(c.contribution),
              _POS if c.contribution > 0 else _NEG) for c in chosen[:10]]  # fmt: skip
-    return _bars(label or f"What drives this result ({unit})", rows, unit or "", signed=True)
+    title = "What raises or lowers your result" if plain else f"What drives this result ({unit})"
+    return _bars(label or title, rows, unit or "", signed=True)
+
+
+def _change(key: str, value: object, plain: bool) -> str:
+    if plain:
+        if key == "statin":
+            return "start a statin"
+        if key == "smoker" and value is False:
+            return "stop smoking"
+        if isinstance(value, bool):
+            return f"{PLAIN_LABELS.get(key, key)}: {'yes' if value else 'no'}"
+        shown = f"{value:g}" if isinstance(value, float) else str(value)
+        return f"{PLAIN_LABELS.get(key, key)} {shown}"
+    shown = f"{value:g}" if isinstance(value, float) else str(value)
+    return f"{key.replace('_', ' ')} {shown}"
 
 
 def what_if_chart(finding: Finding, *, plain: bool = False) -> str:
@@ -76,7 +117,7 @@ def what_if_chart(finding: Finding, *, plain: bool = False) -> str:
         return ""
     rows = [("now" if plain else "current", float(finding.value), _NOW)]
     for w in finding.explanation.what_ifs:
-        name = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in w.changes.items())
-        rows.append(((name + (" *" if w.estimate else ""))[:32], float(w.value), _NEG))
+        name = ", ".join(_change(k, v, plain) for k, v in w.changes.items())
+        rows.append(((name + (" *" if w.estimate else ""))[:34], float(w.value), _NEG))
     unit = finding.unit or ""
     return _bars("If things change" if plain else f"What-if ({unit})", rows, unit, signed=False)
