@@ -389,6 +389,25 @@ def test_resources_of_other_patients_are_left_out() -> None:
     assert [m.reference for m in rec.observations("2093-3")] == ["Observation/mine"]
 
 
+def test_bundle_entries_without_ids_are_cited_by_their_urn_uuid() -> None:
+    pat = "urn:uuid:11111111-1111-4111-8111-111111111111"
+    lab = "urn:uuid:22222222-2222-4222-8222-222222222222"
+    resource = obs("x", "2093-3", 190, "mg/dL", subject=pat)
+    del resource["id"]
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": pat, "resource": {"resourceType": "Patient"}},
+            {"fullUrl": lab, "resource": resource},
+        ],
+    }
+    rec = PatientRecord.from_resources([bundle])
+    assert rec.id == "11111111-1111-4111-8111-111111111111"
+    tc = rec.latest("2093-3")
+    assert tc is not None and tc.reference == "Observation/22222222-2222-4222-8222-222222222222"
+
+
 def test_several_patients_without_an_id_is_an_input_error() -> None:
     with pytest.raises(InputError, match="2 Patient resources"):
         PatientRecord.from_resources([patient("a"), patient("b")])

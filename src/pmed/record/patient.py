@@ -98,7 +98,10 @@ def _flatten(resources: Iterable[Mapping[str, Any]]) -> Iterator[tuple[Mapping[s
             for entry in item.get("entry") or ():
                 resource = entry.get("resource") if isinstance(entry, Mapping) else None
                 if isinstance(resource, Mapping):
-                    yield resource, str(entry.get("fullUrl") or "")
+                    url = str(entry.get("fullUrl") or "")
+                    if not resource.get("id") and url.startswith("urn:uuid:"):
+                        resource = {**resource, "id": url[len("urn:uuid:") :]}  # cite-able
+                    yield resource, url
         else:
             yield item, ""
 
