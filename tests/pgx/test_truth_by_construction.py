@@ -113,3 +113,17 @@ def test_every_named_allele_pair_is_called_back_exactly(gene: str) -> None:
     assert n_p > 0
     assert not failures, failures
     assert ok_p == n_p and ok_u == n_u
+
+
+def test_every_g6pd_allele_as_a_hemizygous_male_is_called_back() -> None:
+    g6pd = GENES["G6PD"]
+    ok = n = 0
+    for allele in g6pd.alleles:
+        if _uncallable(g6pd, allele):
+            continue
+        pattern = _pattern(g6pd, allele)
+        got = call_gene(g6pd, [Genotype((b,)) for b in pattern]).diplotypes
+        n += 1
+        ok += got == [(_name(g6pd, allele),)]
+    print(f"G6PD hemizygous\t{ok}/{n}")
+    assert ok == n
