@@ -24,12 +24,16 @@ def shap_values(
     model: TrainedModel, x: np.ndarray, background: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
     """SHAP contributions (rows × original features, log-odds) and the base value."""
+    import warnings
+
     import shap
 
     x = np.asarray(x, dtype=np.float64)
     if model.algorithm == "lightgbm":
         explainer = shap.TreeExplainer(model.estimator)
-        values = explainer.shap_values(x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "output has changed to a list"
+            values = explainer.shap_values(x)
         if isinstance(values, list):
             values = values[1]
         base = explainer.expected_value

@@ -8,6 +8,7 @@ on the same test patients where they apply and compared with the model by the pa
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,8 @@ def develop(
 ) -> RegisteredModel:
     """Train and register one model; everything the card reports is computed here."""
     validate_data(data)
+    if not data.fingerprint:
+        data.fingerprint = _fingerprint(data)
     parts = split(data)
     model = train(data, algorithm, parts.train)
     p_test = model.predict_proba(data.x[parts.test])
@@ -175,6 +178,16 @@ def develop(
     _figures(reg)
     write_card(reg)
     return reg
+
+
+def _fingerprint(data: TrainingData) -> str:
+    """SHA-256 over ids, outcomes and features, for data that did not come with one."""
+    digest = hashlib.sha256()
+    digest.update("\n".join(data.ids).encode())
+    digest.update(np.ascontiguousarray(data.y, dtype=np.int64).tobytes())
+    digest.update(np.ascontiguousarray(data.x, dtype=np.float64).tobytes())
+    digest.update("\n".join(data.feature_names).encode())
+    return digest.hexdigest()
 
 
 def _figures(reg: RegisteredModel) -> None:
