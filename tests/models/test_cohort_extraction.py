@@ -162,8 +162,9 @@ def test_feature_dictionary_documents_codes_units_and_missingness(store: Store) 
 
 def test_fixed_calendar_index_date_and_prediction_mode(store: Store) -> None:
     d = load_definition(_definition(index_event=None, index_date="2016-01-01"))
-    fs = extract_cohort(store, d, index_date=date(2016, 1, 1), patient_ids=["p3", "p1"],
-                        for_training=False)  # fmt: skip
+    fs = extract_cohort(
+        store, d, index_date=date(2016, 1, 1), patient_ids=["p3", "p1"], for_training=False
+    )
     rows = {r["patient_id"]: r for r in fs.frame.iter_rows(named=True)}
     assert rows["p1"]["in_target"] is True
     assert rows["p3"]["in_target"] is False and "age" in rows["p3"]["target_note"]

@@ -65,8 +65,17 @@ def test_both_learners_discriminate_malignancy_on_held_out_patients(
 
 def test_registry_holds_artefact_metadata_figures_and_card(registered: dict) -> None:
     reg = registered["lightgbm"]
-    for name in ("model.pkl", "model.json", "test_predictions.csv", "calibration.png",
-                 "decision_curve.png", "evaluation.html", "card.md", "card.html", "card.json"):  # fmt: skip
+    for name in (
+        "model.pkl",
+        "model.json",
+        "test_predictions.csv",
+        "calibration.png",
+        "decision_curve.png",
+        "evaluation.html",
+        "card.md",
+        "card.html",
+        "card.json",
+    ):
         assert (reg.path / name).is_file(), name
     meta = json.loads((reg.path / "model.json").read_text())
     assert meta["content_hash"].startswith(reg.id.rsplit("-", 1)[1])

@@ -49,8 +49,13 @@ def test_equalised_odds_gaps_are_reported_as_disparities_unless_configured_to_fl
     plain = audit(pop["y"], pop["p"], groups, threshold=0.075)
     assert plain["flags"] == []
     assert {d["metric"] for d in plain["disparities"]} == {"equalised_odds"}  # men: higher risk
-    strict = audit(pop["y"], pop["p"], groups, threshold=0.075,
-                   flag_on=["calibration", "discrimination", "equalised_odds"])  # fmt: skip
+    strict = audit(
+        pop["y"],
+        pop["p"],
+        groups,
+        threshold=0.075,
+        flag_on=["calibration", "discrimination", "equalised_odds"],
+    )
     assert {f["metric"] for f in strict["flags"]} == {"equalised_odds"}
 
 
