@@ -35,7 +35,7 @@ from pmed.api.problem import ApiProblem
 from pmed.api.report_routes import router as report_router
 from pmed.care.cards import plan_cards
 from pmed.care.context import parse_draft_orders
-from pmed.care.plan import build_plan
+from pmed.care.plan import ORDER_RULES, RULES, build_plan
 from pmed.record.patient import PatientRecord
 
 __all__ = ["SERVICES", "router"]
@@ -149,7 +149,8 @@ def _answer(
     drafts = parse_draft_orders(context["draftOrders"]) if hook in _ORDER_HOOKS else []
     resources = gather(body, pid, access)
     record = PatientRecord.from_resources(resources, patient_id=pid)
-    plan = build_plan(record, drafts=drafts)
+    rules = ORDER_RULES if hook in _ORDER_HOOKS else RULES
+    plan = build_plan(record, drafts=drafts, scores="care", rules=rules)
     instance = str(body["hookInstance"])
     report = f"{report_base}/report/{pid}"
     if hook == "patient-view":

@@ -23,6 +23,9 @@ from pmed.knowledge import load
 from pmed.pgx import drugs as cpic_drugs
 from pmed.record.codesets import RXNORM, medication_set, medication_set_names
 from pmed.record.patient import PatientRecord
+from pmed.record.view_types import GenomicResult
+from pmed.risk import calculate, suggested_changes, what_if
+from pmed.risk.engine import not_applicable
 from pmed.risk.from_record import RecordInputs, record_inputs, score_record
 
 __all__ = ["CareContext", "DraftOrder", "MedicationUse", "drug_names", "parse_draft_orders"]
@@ -181,6 +184,8 @@ class CareContext:
     active: list[MedicationUse]
     drafts: list[MedicationUse] = field(default_factory=list)
 
+    genomics: list[GenomicResult] = field(default_factory=list)
+
     @classmethod
     def build(
         cls,
@@ -188,11 +193,17 @@ class CareContext:
         *,
         at: date | datetime | None = None,
         drafts: Sequence[MedicationUse] = (),
+        scores: str = "all",
     ) -> CareContext:
+        """`scores="all"` runs every calculator the record has inputs for (the report);
+        `"care"` only those the rules read (PCE, CHA2DS2-VASc, HAS-BLED in AF, IWPC on warfarin):
+        the CDS Hooks path, where latency matters."""
         moment = _moment(at)
         inputs = record_inputs(record, moment)
-        risks = score_record(record, at=moment)
-        lookup, sources = _lookup(record)
+        full = scores == "all"
+        risks = score_record(record, at=moment) if full else _care_scores(record, inputs)
+        genomics = record.genomic_results()
+        lookup, sources = _lookup(genomics)
         active = [
             MedicationUse(
                 names=drug_names({"coding": [c.__dict__ for c in m.codings], "text": m.text}),
@@ -201,7 +212,7 @@ class CareContext:
             )
             for m in record.medications()
         ]
-        return cls(record, moment, inputs, risks, lookup, sources, active, list(drafts))
+        return cls(record, moment, inputs, risks, lookup, sources, active, list(drafts), genomics)
 
     @property
     def subject(self) -> str:
@@ -236,12 +247,43 @@ def _moment(at: date | datetime | None) -> datetime:
     return datetime(at.year, at.month, at.day, 23, 59, 59, tzinfo=UTC)
 
 
-def _lookup(record: PatientRecord) -> tuple[dict[str, str], dict[str, list[str]]]:
+def _care_scores(record: PatientRecord, inputs: RecordInputs) -> list[Finding]:
+    """The calculators the care rules read, scored from the inputs already read (as
+    `score_record` does: established ASCVD makes the primary-prevention PCE not applicable;
+    cardiovascular results get the standard what-ifs)."""
+    facts = inputs.facts
+    names = ["pce"]
+    if facts.get("atrial_fibrillation"):
+        names += ["cha2ds2-vasc", "has-bled"]
+    if facts.get("on_warfarin"):
+        names += [n for n in ("has-bled", "warfarin-iwpc") if n not in names]
+    out: list[Finding] = []
+    for name in names:
+        if name == "pce" and facts.get("established_ascvd"):
+            shown = ", ".join(facts["established_ascvd"][:3])
+            reason = f"established ASCVD ({shown}): primary-prevention equations do not apply"
+            out.append(not_applicable(name, reason, subject=record.reference))
+            continue
+        try:
+            finding = calculate(
+                name, inputs.values, sources=inputs.sources, subject=record.reference
+            )
+        except InputError as exc:
+            out.append(not_applicable(name, exc.reason, subject=record.reference))
+            continue
+        if finding.explanation is not None:
+            for changes in suggested_changes(finding):
+                finding.explanation.what_ifs.append(what_if(finding, changes))
+        out.append(finding)
+    return out
+
+
+def _lookup(genomics: Iterable[GenomicResult]) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The CPIC lookup from the record's genomic results: activity score for score-keyed
     genes, the diplotype for allele-carriage genes, else the phenotype."""
     lookup: dict[str, str] = {}
     sources: dict[str, list[str]] = {}
-    for r in record.genomic_results():
+    for r in genomics:
         value: str | None
         if r.gene in _SCORE_KEYED:
             value = r.activity_score or r.phenotype

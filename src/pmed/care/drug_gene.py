@@ -10,6 +10,8 @@ Drugs whose genes are untested get no recommendation here: the report lists the 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pmed.care.context import CareContext, MedicationUse
 from pmed.care.model import Alternative, Recommendation
 from pmed.care.statins import STATIN_NAMES, statin_options
@@ -37,8 +39,15 @@ _PLAIN = {
 }
 
 
-def _cpic_index() -> dict[str, list[str]]:
-    return {d.name: d.genes for d in drugs()}
+@lru_cache(maxsize=1)
+def _cpic_index() -> dict[str, tuple[str, ...]]:
+    return {d.name: tuple(d.genes) for d in drugs()}
+
+
+@lru_cache(maxsize=4096)
+def _recommend(lookup: tuple[tuple[str, str], ...], drug: str) -> tuple[DrugRecommendation, ...]:
+    """`pmed.pgx.recommend` for one drug, memoised (recommendations are frozen values)."""
+    return tuple(recommend(dict(lookup), drugs=[drug]))
 
 
 def pgx_recommendations(ctx: CareContext, use: MedicationUse) -> list[DrugRecommendation]:
@@ -49,7 +58,7 @@ def pgx_recommendations(ctx: CareContext, use: MedicationUse) -> list[DrugRecomm
         genes = index.get(name)
         if not genes or not set(genes) & set(ctx.lookup):
             continue
-        out.extend(recommend(ctx.lookup, drugs=[name]))
+        out.extend(_recommend(tuple(sorted(ctx.lookup.items())), name))
     return out
 
 

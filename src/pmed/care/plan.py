@@ -28,7 +28,7 @@ from pmed.findings import Finding, FindingKind, Provenance
 from pmed.pgx.findings import PHENOTYPE_CODE
 from pmed.record.patient import PatientRecord
 
-__all__ = ["RULES", "build_plan", "merge"]
+__all__ = ["ORDER_RULES", "RULES", "build_plan", "merge"]
 
 Rule = Callable[[CareContext], list[Recommendation]]
 RULES: tuple[Rule, ...] = (
@@ -37,6 +37,13 @@ RULES: tuple[Rule, ...] = (
     antithrombotic_rules,
     kidney_rules,
     diabetes_rules,
+    duplicate_rules,
+)
+#: The rules that can address a draft order (order-select / order-sign need no others).
+ORDER_RULES: tuple[Rule, ...] = (
+    drug_gene_rules,
+    antithrombotic_rules,
+    kidney_rules,
     duplicate_rules,
 )
 _STOP = frozenset({"avoid", "use-alternative"})
@@ -54,7 +61,7 @@ def merge(recommendations: Sequence[Recommendation]) -> list[Recommendation]:
     for rec in sorted(recommendations, key=lambda r: r.rank):
         lead = by_key.get(rec.key)
         if lead is None:
-            by_key[rec.key] = rec.model_copy(deep=True)
+            by_key[rec.key] = rec  # rules build fresh recommendations: merge may own them
             continue
         _extend(lead.rationale, rec.rationale)
         _extend(lead.evidence, rec.evidence)
@@ -84,7 +91,7 @@ def merge(recommendations: Sequence[Recommendation]) -> list[Recommendation]:
 def _genomic_findings(ctx: CareContext) -> list[Finding]:
     """One phenotype finding per pharmacogene result in the record (the report's PGx table)."""
     out = []
-    for r in ctx.record.genomic_results():
+    for r in ctx.genomics:
         shown = r.phenotype or r.diplotype or "result"
         out.append(
             Finding(
@@ -115,10 +122,12 @@ def build_plan(
     at: date | datetime | None = None,
     drafts: Sequence[MedicationUse] = (),
     rules: Sequence[Rule] = RULES,
+    scores: str = "all",
 ) -> CarePlan:
     """The patient's care plan at `at` (default now), with `drafts` (CDS Hooks draft orders)
-    checked alongside the record's active medications."""
-    ctx = CareContext.build(record, at=at, drafts=drafts)
+    checked alongside the record's active medications. `scores="care"` scores only what the
+    rules need (CDS Hooks); `"all"` every applicable calculator (reports)."""
+    ctx = CareContext.build(record, at=at, drafts=drafts, scores=scores)
     recs: list[Recommendation] = []
     for rule in rules:
         recs.extend(rule(ctx))

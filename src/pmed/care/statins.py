@@ -21,6 +21,7 @@ skipped; a CPIC dose cap below the intensity's dose rules a statin out.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from pmed.care.context import CareContext
@@ -88,6 +89,15 @@ def statin_options(
     """Statins at `intensity` the genotype allows, in the guideline's preference order, each
     with its dose (capped by CPIC where the genotype limits it). Without results for the
     statin genes every statin of the intensity is offered."""
+    relevant = tuple(sorted((g, v) for g, v in lookup.items() if g in _STATIN_GENES))
+    return [a.model_copy() for a in _statin_options(relevant, intensity, exclude)]
+
+
+@lru_cache(maxsize=1024)
+def _statin_options(
+    lookup_items: tuple[tuple[str, str], ...], intensity: str, exclude: str | None
+) -> tuple[Alternative, ...]:
+    lookup = dict(lookup_items)
     genes_of = {d.name: d.genes for d in drugs()}
     out: list[Alternative] = []
     for name in _K["preference"]:
@@ -118,7 +128,7 @@ def statin_options(
                 recommended=not out,
             )
         )
-    return out
+    return tuple(out)
 
 
 def statin_rules(ctx: CareContext) -> list[Recommendation]:
