@@ -19,7 +19,6 @@ from pmed.api.access import AccessFactory, default_access
 from pmed.api.bulk_export import ExportManager
 from pmed.api.outcomes import install_exception_handlers
 from pmed.config import Settings
-from pmed.governance.api_routes import install_governance
 from pmed.record.store import Store
 
 __all__ = ["create_app"]
@@ -64,6 +63,8 @@ def create_app(
     app.state.exports = exports
     app.state.access_factory = access_factory or default_access
     install_exception_handlers(app)
+    from pmed.governance.api_routes import install_governance  # here: it imports pmed.api
+
     install_governance(app, explicit_factory=access_factory is not None)  # auth, consent, ledger
     for module in (capability, cds_hooks, bulk_export, bundle_routes, search_routes, fhir_routes):
         app.include_router(module.router)

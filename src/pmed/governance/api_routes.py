@@ -25,8 +25,8 @@ from pmed.api.access import AccessContext, get_access
 from pmed.api.content import fhir_response
 from pmed.api.paging import base_url
 from pmed.errors import AccessDenied, InputError, NotFoundError
+from pmed.governance import api_access  # module import: api_access imports pmed.api back
 from pmed.governance import consent as consents
-from pmed.governance.api_access import GovernanceState, GovernedAccess
 from pmed.governance.keys import public_jwk
 from pmed.governance.scopes import INTERACTIONS
 
@@ -35,13 +35,13 @@ __all__ = ["install_governance", "router"]
 router = APIRouter(tags=["governance"])
 
 
-def _gov(request: Request) -> GovernanceState:
+def _gov(request: Request) -> api_access.GovernanceState:
     state = request.app.state
-    return GovernanceState.of(request, state.store, state.settings)
+    return api_access.GovernanceState.of(request, state.store, state.settings)
 
 
-def _governed(access: AccessContext) -> GovernedAccess:
-    if not isinstance(access, GovernedAccess):
+def _governed(access: AccessContext) -> api_access.GovernedAccess:
+    if not isinstance(access, api_access.GovernedAccess):
         raise AccessDenied("governance is not enabled on this server")
     return access
 
@@ -127,7 +127,7 @@ def consistency(
     return fhir_response(ledger.consistency_proof(first, second), request=request)
 
 
-def _own_or_admin(access: GovernedAccess, patient_id: str, ref: str) -> None:
+def _own_or_admin(access: api_access.GovernedAccess, patient_id: str, ref: str) -> None:
     who = access.who
     if who.role == "admin" or (who.role == "patient" and who.patient == patient_id):
         return
@@ -244,8 +244,6 @@ def withdraw_consent(
 def install_governance(app: Any, *, explicit_factory: bool = False) -> None:
     """Called by `create_app`: governance's routes, and (unless the caller passed its own access
     factory) the governed access factory, so every route is authenticated by default."""
-    from pmed.governance.api_access import governed_access
-
     if not explicit_factory:
-        app.state.access_factory = governed_access
+        app.state.access_factory = api_access.governed_access
     app.include_router(router)
