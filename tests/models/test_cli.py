@@ -62,6 +62,9 @@ def test_list_evaluate_audit_and_card(home: Path, trained: dict) -> None:
     assert evaluated["auroc"] == trained["auroc"]
     audited = json.loads(_run(home, "models", "audit", model_id, "--json").output)
     assert set(audited["attributes"]) == {"sex", "race_ethnicity", "age_band"}
+    external = json.loads(_run(home, "models", "evaluate", model_id, "--external", "--json").output)
+    assert external["patients"] > trained["test_patients"]  # every cohort patient, not a split
+    assert Path(external["files"]["evaluation_html"]).is_file()
     card = _run(home, "models", "card", model_id).output
     assert card.startswith("# Model card") and "Intended use" in card
     assert "<table>" in _run(home, "models", "card", model_id, "--format", "html").output
@@ -70,8 +73,17 @@ def test_list_evaluate_audit_and_card(home: Path, trained: dict) -> None:
 def test_predict_returns_a_prediction_finding_for_a_patient(home: Path, trained: dict) -> None:
     store = Store.open(Settings(home=home))
     patient_id = store.search("Patient", [], count=1).resources[0]["id"]
-    result = _run(home, "models", "predict", trained["model_id"], "--patient", patient_id,
-                  "--at", "2016-06-01", "--json")  # fmt: skip
+    result = _run(
+        home,
+        "models",
+        "predict",
+        trained["model_id"],
+        "--patient",
+        patient_id,
+        "--at",
+        "2016-06-01",
+        "--json",
+    )
     assert result.exit_code == 0, result.output
     finding = json.loads(result.output)
     assert finding["kind"] == "prediction" and finding["unit"] == "%"

@@ -14,13 +14,14 @@ from typing import Any
 
 import numpy as np
 
+from pmed.errors import InputError
 from pmed.models import fairness, metrics, plots
 from pmed.models.card import write_card
 from pmed.models.explain import global_importance, shap_values
 from pmed.models.registry import RegisteredModel, save_model, update_meta
 from pmed.models.train import TrainingData, split, train, validate_data
 
-__all__ = ["develop", "evaluate_predictions", "recompute_audit"]
+__all__ = ["develop", "evaluate_predictions", "external_validation", "recompute_audit"]
 
 _SHAP_ROWS = 2000
 
@@ -178,6 +179,56 @@ def develop(
     _figures(reg)
     write_card(reg)
     return reg
+
+
+def external_validation(reg: RegisteredModel, data: TrainingData) -> dict[str, Any]:
+    """Score every patient of `data` (another store, period or site) with the registered model:
+    metrics, calibration and the audit, as OHDSI's external validation (Reps et al. 2018).
+    The figures and page go to `validation-<data fingerprint[:10]>/` in the model's directory."""
+    names = reg.meta["feature_names"]
+    missing = sorted(set(names) - set(data.feature_names))
+    if missing:
+        raise InputError(
+            f"the validation cohort lacks features the model uses: {', '.join(missing)}",
+            field="features",
+        )
+    order = [data.feature_names.index(n) for n in names]  # stored definitions sort their keys
+    data.x, data.feature_names = data.x[:, order], list(names)
+    validate_data(data)
+    fingerprint = data.fingerprint or _fingerprint(data)
+    p = reg.model.predict_proba(data.x)
+    threshold = float(reg.meta["audit_settings"]["threshold"])
+    evaluation = evaluate_predictions(data.y, p, threshold=threshold, baselines=data.baselines)
+    settings = dict(reg.meta["audit_settings"])
+    groups = {k: np.asarray(v).astype(str) for k, v in data.groups.items()}
+    audit = fairness.audit(data.y, p, groups, **settings)
+    out_dir = reg.path / f"validation-{fingerprint[:10]}"
+    out_dir.mkdir(exist_ok=True)
+    headline = {
+        k: v
+        for k, v in evaluation.items()
+        if k not in ("calibration_curve", "decision_curve", "baselines")
+    }
+    cal = plots.calibration_png(
+        evaluation["calibration_curve"], headline, out_dir / "calibration.png"
+    )
+    dca = plots.decision_curve_png(evaluation["decision_curve"], out_dir / "decision_curve.png")
+    page = plots.evaluation_html(
+        f"External validation of {reg.id}", headline, audit, [cal, dca], out_dir / "evaluation.html"
+    )
+    return {
+        "model_id": reg.id,
+        "validation_data_fingerprint": fingerprint,
+        "patients": len(data.y),
+        "metrics": headline,
+        "baselines": evaluation["baselines"],
+        "audit": audit,
+        "files": {
+            "evaluation_html": str(page),
+            "calibration_png": str(cal),
+            "decision_curve_png": str(dca),
+        },
+    }
 
 
 def _fingerprint(data: TrainingData) -> str:

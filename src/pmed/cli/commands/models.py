@@ -152,14 +152,58 @@ def _load(model: str) -> Any:
 
 @command.command("evaluate")
 @click.argument("model")
+@click.option(
+    "--cohort",
+    type=click.Path(dir_okay=False),
+    help="External validation: extract this definition (default: the model's own) "
+    "from the current store and score every patient in it.",
+)
+@click.option(
+    "--external",
+    is_flag=True,
+    help="Validate on the current store with the model's own cohort definition.",
+)
 @_JSON
-def evaluate_command(model: str, as_json: bool) -> None:
-    """Held-out performance of MODEL: discrimination, calibration, baselines, report files."""
-    summary = _summary(_load(model))
+def evaluate_command(model: str, cohort: str | None, external: bool, as_json: bool) -> None:
+    """Held-out performance of MODEL (discrimination, calibration, baselines, report files), or
+    its external validation on the current store with --external / --cohort."""
+    reg = _load(model)
+    if not (cohort or external):
+        summary = _summary(reg)
+        if as_json:
+            print_json(summary)
+        else:
+            _print_summary(summary)
+        return
+    from pmed.cli._store import open_store
+    from pmed.models.pipeline import external_validation
+    from pmed.population import (
+        CohortDefinition,
+        extract_cohort,
+        load_definition,
+        to_training_data,
+    )
+
+    definition = (
+        load_definition(cohort) if cohort else CohortDefinition.model_validate(reg.meta["cohort"])
+    )
+    store = open_store(Settings.from_env())
+    with err_console.status("extracting the validation cohort…"):
+        data = to_training_data(extract_cohort(store, definition))
+    result = external_validation(reg, data)
     if as_json:
-        print_json(summary)
-    else:
-        _print_summary(summary)
+        print_json(result)
+        return
+    m = result["metrics"]
+    ci = m["auroc_ci"]
+    console.print(
+        f"[bold]{reg.id}[/bold] on {result['patients']} patients: AUROC {m['auroc']:.3f} "
+        f"(95% CI {ci[0]:.3f}–{ci[1]:.3f}), calibration slope {m['calibration_slope']:.2f}, "
+        f"O/E {m['observed_expected_ratio']:.2f}, Brier {m['brier']:.4f}"
+    )
+    for f in result["audit"]["flags"]:
+        console.print(f"  [red]fairness flag[/red]: {f['attribute']}={f['group']} ({f['metric']})")
+    console.print(f"  report: {result['files']['evaluation_html']}")
 
 
 @command.command("audit")
