@@ -99,9 +99,14 @@ def _site_alleles(site: Site, def_ref: str) -> list[str]:
 
 @dataclass(slots=True)
 class _Slot:
-    """One definition position of one gene, resolved against the VCF once for all samples."""
+    """One definition position of one gene, resolved against the VCF once for all samples;
+    `cache` holds the Genotype of each (site, GT code, PS), shared by every sample."""
 
     sites: list[tuple[Site, list[str]]]
+    cache: dict[tuple[int, int, int | None], Genotype]
+
+
+_CACHE_LIMIT = 4096
 
 
 def _slots(data: VcfData, gene: GeneDefinition, build: str) -> list[_Slot | None]:
@@ -114,18 +119,21 @@ def _slots(data: VcfData, gene: GeneDefinition, build: str) -> list[_Slot | None
             out.append(None)
             continue
         ref = v.ref if build == "GRCh38" else (v.grch37_ref or v.ref)
-        out.append(_Slot([(s, _site_alleles(s, ref)) for s in sites]))
+        out.append(_Slot([(s, _site_alleles(s, ref)) for s in sites], {}))
     return out
 
 
-def _genotype(slot: _Slot | None, j: int, gt_table: list, cache: dict) -> Genotype | None:
+def _genotype(slot: _Slot | None, j: int, gt_table: list, nonref: list[bool]) -> Genotype | None:
+    """The sample's genotype at a slot; of several records there, the first with a non-reference
+    call (split multi-allelic records), else the first."""
     if slot is None:
         return None
     chosen: Genotype | None = None
-    for site, alleles in slot.sites:
+    cache = slot.cache
+    for n, (site, alleles) in enumerate(slot.sites):
         code = site.codes[j]
         ps = site.ps[j] if site.ps is not None else None
-        key = (id(site), code, ps)
+        key = (n, code, ps)
         g = cache.get(key)
         if g is None:
             idx, phased = gt_table[code]
@@ -134,12 +142,35 @@ def _genotype(slot: _Slot | None, j: int, gt_table: list, cache: dict) -> Genoty
                 phased,
                 (ps if ps is not None else 0) if phased else None,
             )
+            if len(cache) > _CACHE_LIMIT:  # per-sample PS values: keep the cache bounded
+                cache.clear()
             cache[key] = g
-        if chosen is None or any(i not in (0, None) for i in gt_table[code][0]):
+        if nonref[code]:
+            return g
+        if chosen is None:
             chosen = g
-            if any(i not in (0, None) for i in gt_table[code][0]):
-                break
     return chosen
+
+
+def _copy(call: GeneCall) -> GeneCall:
+    """An independent copy of a memoised call (samples with the same genotypes share work)."""
+    return GeneCall(
+        gene=call.gene,
+        diplotypes=list(call.diplotypes),
+        phenotype=call.phenotype,
+        activity_score=call.activity_score,
+        lookup_key=call.lookup_key,
+        missing_positions=list(call.missing_positions),
+        source=call.source,
+        score=call.score,
+        phased=call.phased,
+        notes=list(call.notes),
+        variants=dict(call.variants),
+    )
+
+
+def _nonref_flags(gt_table: list) -> list[bool]:
+    return [any(i not in (0, None) for i in idx) for idx, _ in gt_table]
 
 
 def _gene_call(gene: GeneDefinition, genotypes: list[Genotype | None]) -> GeneCall:
@@ -160,9 +191,14 @@ def _gene_call(gene: GeneDefinition, genotypes: list[Genotype | None]) -> GeneCa
         call.phenotype = "Indeterminate" if len(match.missing) < len(gene.variants) else None
         call.lookup_key = None
     for v, g in zip(gene.variants, genotypes, strict=True):
-        if g is not None and any(a is not None and a != v.ref for a in g.alleles):
+        if g is None:
+            continue
+        alleles = g.alleles
+        if alleles[0] != v.ref or alleles[-1] != v.ref:
+            if None in alleles and all(a is None or a == v.ref for a in alleles):
+                continue
             sep = "|" if g.phased else "/"
-            call.variants[v.label] = sep.join(a or "." for a in g.alleles)
+            call.variants[v.label] = sep.join(a or "." for a in alleles)
     return call
 
 
@@ -202,12 +238,20 @@ def _calls(
             "GRCh37 input: matched at GRCh37 coordinates (PyPGx variant table, gene offsets); "
             "positions are reported in GRCh38"
         )
+    nonref = _nonref_flags(data.gt_table)
+    memo: dict[str, dict[tuple[Genotype | None, ...], GeneCall]] = {g.gene: {} for g in genes}
     for j, name in enumerate(data.samples):
-        cache: dict = {}
-        result = SampleCalls(sample=name, build=build, source_file=str(vcf_path), notes=notes)
+        result = SampleCalls(sample=name, build=build, source_file=str(vcf_path), notes=list(notes))
         for gene in genes:
-            genotypes = [_genotype(s, j, data.gt_table, cache) for s in slots[gene.gene]]
-            result.genes[gene.gene] = _gene_call(gene, genotypes)
+            genotypes = tuple(_genotype(s, j, data.gt_table, nonref) for s in slots[gene.gene])
+            seen = memo[gene.gene]
+            done = seen.get(genotypes)
+            if done is None:
+                done = _gene_call(gene, list(genotypes))
+                if len(seen) > _CACHE_LIMIT:
+                    seen.clear()
+                seen[genotypes] = done
+            result.genes[gene.gene] = _copy(done)
         _report_extra(data, j, build, result)
         for gene_name, outside_call in outside_calls.items():
             call = copy.deepcopy(outside_call)

@@ -64,10 +64,11 @@ def _prepare(
     sets: dict[int, int] = {}
     ploidies: set[int] = set()
     het_unphased = False
+    ignored = gene.ignored_positions
     for i, (v, g) in enumerate(zip(gene.variants, genotypes, strict=True)):
-        if v.position in gene.ignored_positions:
+        if ignored and v.position in ignored:
             continue
-        if g is None or not g.alleles or any(a is None for a in g.alleles):
+        if g is None or not g.alleles or None in g.alleles:
             result.missing.append(v.position)
             continue
         alleles = g.alleles
