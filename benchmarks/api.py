@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -196,30 +197,43 @@ def _time(client: Any, url: str, repeat: int) -> dict[str, float]:
     }
 
 
-def measure(settings: Settings, repeat: int) -> dict[str, Any]:
+_SEARCHES = {
+    "obs_patient_code": "/Observation?patient=bench-p4242&code=http://loinc.org|2093-3",
+    "patient_name": "/Patient?name=garcia1",
+    "obs_code_date": "/Observation?code=4548-4&date=ge2024-06-01",
+    "obs_code_date_total_none": "/Observation?code=4548-4&date=ge2024-06-01&_total=none",
+    "obs_patient": "/Observation?patient=bench-p777",
+}
+
+
+def measure(settings: Settings, repeat: int, *, governed: bool) -> dict[str, Any]:
+    """Latencies over real HTTP; `governed`: the default app (token auth, consent, audit ledger),
+    else the bare API (`access_factory=default_access`)."""
     import httpx
 
+    from pmed.api.access import default_access
     from pmed.api.app import create_app
     from pmed.api.server import serve_in_thread
 
+    headers: dict[str, str] = {}
+    if governed:
+        from pmed.governance.testing import admin_headers
+
+        app = create_app(settings)
+        headers = admin_headers(settings)
+    else:
+        app = create_app(settings, access_factory=default_access)
     results: dict[str, Any] = {}
+    everything_url = f"/Patient/{BIG_PATIENT}/$everything?_count=2000"
     with (
-        serve_in_thread(create_app(settings)) as base,
-        httpx.Client(base_url=base, timeout=600) as client,
+        serve_in_thread(app) as base,
+        httpx.Client(base_url=base, timeout=600, headers=headers) as client,
     ):
-        everything = client.get(f"/Patient/{BIG_PATIENT}/$everything?_count=2000").json()
-        results["everything_resources"] = len(everything.get("entry", []))
-        results["everything"] = _time(
-            client, f"/Patient/{BIG_PATIENT}/$everything?_count=2000", repeat
-        )
-        searches = {
-            "obs_patient_code": "/Observation?patient=bench-p4242&code=http://loinc.org|2093-3",
-            "patient_name": "/Patient?name=garcia1",
-            "obs_code_date": "/Observation?code=4548-4&date=ge2024-06-01",
-            "obs_code_date_total_none": "/Observation?code=4548-4&date=ge2024-06-01&_total=none",
-            "obs_patient": "/Observation?patient=bench-p777",
-        }
-        for name, url in searches.items():
+        everything = client.get(everything_url)
+        everything.raise_for_status()
+        results["everything_resources"] = len(everything.json().get("entry", []))
+        results["everything"] = _time(client, everything_url, repeat)
+        for name, url in _SEARCHES.items():
             body = client.get(url).json()
             results[name] = {**_time(client, url, repeat), "total": body.get("total")}
     return results
@@ -243,7 +257,9 @@ def main() -> None:
     store.close()
     out: dict[str, Any] = {"benchmark": "api", "backend": "sqlite", **built}
     if not args.build_only:
-        out.update(measure(settings, args.repeat))
+        out["load_average_1m"] = round(os.getloadavg()[0], 2)
+        out.update(measure(settings, args.repeat, governed=False))
+        out["governed"] = measure(settings, args.repeat, governed=True)
         out["targets"] = {"everything_ms": 100, "search_first_page_ms": 50}
     print(json.dumps(out))
 
