@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -276,3 +277,21 @@ def test_report_errors(cds):
     assert cds.client.get("/report/nobody", headers=admin).status_code == 404
     bogus = cds.client.get("/report/p1", params={"audience": "bogus"}, headers=admin)
     assert bogus.status_code == 400
+
+
+def test_identical_data_reuses_the_plan_and_changed_data_does_not(cds):
+    resources = b.cardiometabolic(pid="pc")
+    body = view("pc", prefetch=prefetch_of(resources))
+    first = call(cds, "pmed-care-plan", body).json()
+    cache = cds.app.state.cds_plan_cache
+    hits = cache.hits
+    again = call(cds, "pmed-care-plan", body | {"hookInstance": str(uuid.uuid4())}).json()
+    assert cache.hits == hits + 1
+    assert [c["summary"] for c in again["cards"]] == [c["summary"] for c in first["cards"]]
+    assert {c["uuid"] for c in again["cards"]}.isdisjoint(c["uuid"] for c in first["cards"])
+    changed = [r for r in resources if r.get("id") != "c19-ph"]  # CYP2C19 phenotype gone
+    third = call(cds, "pmed-care-plan", view("pc", prefetch=prefetch_of(changed))).json()
+    assert cache.hits == hits + 1
+    assert "CYP2C19 Poor Metabolizer: use an alternative to clopidogrel" not in [
+        c["summary"] for c in third["cards"]
+    ]

@@ -9,7 +9,8 @@
   `pmed.care.cards` (the one mapping). Bad input — malformed JSON, a missing or mistyped context
   field, the wrong hook, a prefetch of the wrong resource type, a draft order without a drug
   coding, an unknown patient — is answered 400 with an OperationOutcome; data that cannot be had
-  412; no card is ever built on guessed data.
+  412; no card is ever built on guessed data. Plans are reused for identical data
+  (`PlanCache`: deterministic plans keyed by content and day).
 * `POST /cds-services/{id}/feedback` — card outcomes (accepted suggestions, override reasons),
   validated and kept in memory (`app.state.cds_feedback`) and logged.
 
@@ -18,14 +19,18 @@ The report routes (`/report/{id}`) are included here too, so the app factory add
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
-from collections import deque
+import threading
+import time
+from collections import OrderedDict, deque
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pmed.api.access import AccessContext, get_access
@@ -35,6 +40,7 @@ from pmed.api.problem import ApiProblem
 from pmed.api.report_routes import router as report_router
 from pmed.care.cards import plan_cards
 from pmed.care.context import parse_draft_orders
+from pmed.care.model import CarePlan
 from pmed.care.plan import ORDER_RULES, RULES, build_plan
 from pmed.record.patient import PatientRecord
 
@@ -96,8 +102,8 @@ def _authenticate(request: Request, path: str) -> None:
 async def _json_body(request: Request) -> dict[str, Any]:
     raw = await request.body()
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         raise _bad(f"the request body is not valid JSON: {exc}") from exc
     if not isinstance(body, dict):
         raise _bad("the request body must be a JSON object")
@@ -142,15 +148,61 @@ def _context(body: Mapping[str, Any], hook: str) -> tuple[dict[str, Any], str]:
     return context, pid
 
 
+class PlanCache:
+    """Plans by the content they were computed from. A plan is deterministic for the same data
+    on the same day (`pmed.care.plan`), so a repeated call — the same chart reopened, an order
+    re-signed — reuses it; data that differ in any byte (including what consent lets this
+    caller see, since the key is taken after access filtering) miss. Cards are still built per
+    call (their uuids follow `hookInstance`). Bounded (LRU) and short-lived (`ttl`)."""
+
+    def __init__(self, size: int = 512, ttl: float = 300.0) -> None:
+        self.size, self.ttl = size, ttl
+        self._items: OrderedDict[str, tuple[float, CarePlan]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(hook: str, resources: list[dict[str, Any]], drafts: Any) -> str:
+        today = datetime.now(UTC).date().isoformat()
+        blob = orjson.dumps([hook, today, resources, drafts], option=orjson.OPT_SORT_KEYS)
+        return hashlib.sha256(blob).hexdigest()
+
+    def get(self, key: str) -> CarePlan | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None or item[0] < time.monotonic():
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item[1]
+
+    def put(self, key: str, plan: CarePlan) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + self.ttl, plan)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
 def _answer(
-    body: dict[str, Any], hook: str, access: AccessContext, report_base: str
+    body: dict[str, Any],
+    hook: str,
+    access: AccessContext,
+    report_base: str,
+    cache: PlanCache | None = None,
 ) -> dict[str, Any]:
     context, pid = _context(body, hook)
     drafts = parse_draft_orders(context["draftOrders"]) if hook in _ORDER_HOOKS else []
     resources = gather(body, pid, access)
-    record = PatientRecord.from_resources(resources, patient_id=pid)
-    rules = ORDER_RULES if hook in _ORDER_HOOKS else RULES
-    plan = build_plan(record, drafts=drafts, scores="care", rules=rules)
+    key = PlanCache.key(hook, resources, context.get("draftOrders")) if cache else ""
+    plan = cache.get(key) if cache else None
+    if plan is None:
+        record = PatientRecord.from_resources(resources, patient_id=pid)
+        rules = ORDER_RULES if hook in _ORDER_HOOKS else RULES
+        plan = build_plan(record, drafts=drafts, scores="care", rules=rules)
+        if cache:
+            cache.put(key, plan)
     instance = str(body["hookInstance"])
     report = f"{report_base}/report/{pid}"
     if hook == "patient-view":
@@ -168,13 +220,28 @@ def _answer(
 @router.post("/cds-services/{service_id}", summary="Call a CDS service")
 async def call_service(
     service_id: str, request: Request, access: AccessContext = Depends(get_access)
-) -> JSONResponse:
+) -> Response:
     service = _service(service_id)
     _authenticate(request, f"/cds-services/{service_id}")
     body = await _json_body(request)
-    base = request.app.state.settings.base_url.rstrip("/")
-    result = await run_in_threadpool(_answer, body, service["hook"], access, base)
-    return JSONResponse(result)
+    state = request.app.state
+    base = state.settings.base_url.rstrip("/")
+    cache = getattr(state, "cds_plan_cache", None)
+    if cache is None:
+        cache = state.cds_plan_cache = PlanCache()
+    args = (body, service["hook"], access, base, cache)
+    if _all_prefetched(body):
+        # Pure computation on data in hand: on the event loop, first come first served (a
+        # thread hop adds nothing under the GIL but contention and a long latency tail).
+        result = _answer(*args)
+    else:  # store or fhirServer reads: in a worker thread
+        result = await run_in_threadpool(_answer, *args)
+    return Response(orjson.dumps(result), media_type="application/json")
+
+
+def _all_prefetched(body: Mapping[str, Any]) -> bool:
+    prefetch = body.get("prefetch")
+    return isinstance(prefetch, Mapping) and all(key in prefetch for key in PREFETCH)
 
 
 _OUTCOMES = ("accepted", "overridden")

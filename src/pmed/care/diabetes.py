@@ -19,7 +19,6 @@ and screening is advised only if even the lowest possible score reaches 12.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping
 from typing import Any
 
@@ -89,7 +88,9 @@ def findrisc_inputs(ctx: CareContext) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def _bounds(values: Mapping[str, Any], missing: list[Any]) -> tuple[float, float]:
-    """Lowest and highest FINDRISC the unknown answers allow (every combination scored)."""
+    """Lowest and highest FINDRISC the unknown answers allow. The score is a sum of item points
+    (Lindström 2003, Table 2), so each unknown item is varied alone from a reference answer and
+    the bounds add up the items' lowest and highest shares."""
     calc = get_calculator("findrisc")
     options = []
     for spec in missing:
@@ -99,11 +100,18 @@ def _bounds(values: Mapping[str, Any], missing: list[Any]) -> tuple[float, float
             options.append([(spec.name, c) for c in spec.choices])
         else:
             options.append([(spec.name, spec.low), (spec.name, spec.high)])
-    scores = [
-        float(calc.evaluate({**values, **dict(combo)}).value or 0)
-        for combo in itertools.product(*options)
-    ]
-    return min(scores), max(scores)
+    reference = dict(choice[0] for choice in options)
+
+    def score(changes: Mapping[str, Any]) -> float:
+        return float(calc.evaluate({**values, **reference, **changes}).value or 0)
+
+    base = score({})
+    low = high = base
+    for choices in options:
+        deltas = [score(dict([c])) - base for c in choices]
+        low += min(deltas)
+        high += max(deltas)
+    return low, high
 
 
 def _what_ifs(finding: Finding, values: Mapping[str, Any]) -> list[WhatIf]:
