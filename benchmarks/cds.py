@@ -47,47 +47,90 @@ PID = "bench-1"
 
 
 def _obs(oid: str, code: str, value: float, unit: str, when: str) -> dict[str, Any]:
-    return {"resourceType": "Observation", "id": oid, "status": "final",
-            "code": {"coding": [{"system": LOINC, "code": code}]},
-            "subject": {"reference": f"Patient/{PID}"}, "effectiveDateTime": when,
-            "valueQuantity": {"value": value, "unit": unit, "code": unit}}  # fmt: skip
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": code}]},
+        "subject": {"reference": f"Patient/{PID}"},
+        "effectiveDateTime": when,
+        "valueQuantity": {"value": value, "unit": unit, "code": unit},
+    }
 
 
 def _gene(symbol: str, diplotype: str, phenotype: str | None, score: str | None = None) -> list:
-    gene = {"code": {"coding": [{"system": LOINC, "code": "48018-6"}]},
-            "valueCodeableConcept": {"coding": [{"code": "HGNC:0", "display": symbol}]}}  # fmt: skip
-    out = [{"resourceType": "Observation", "id": f"{symbol}-gt", "status": "final",
+    gene = {
+        "code": {"coding": [{"system": LOINC, "code": "48018-6"}]},
+        "valueCodeableConcept": {"coding": [{"code": "HGNC:0", "display": symbol}]},
+    }
+    out = [
+        {
+            "resourceType": "Observation",
+            "id": f"{symbol}-gt",
+            "status": "final",
             "code": {"coding": [{"system": LOINC, "code": "84413-4"}]},
-            "subject": {"reference": f"Patient/{PID}"}, "effectiveDateTime": "2024-02-01",
-            "valueCodeableConcept": {"text": f"{symbol} {diplotype}"}, "component": [gene]}]  # fmt: skip
+            "subject": {"reference": f"Patient/{PID}"},
+            "effectiveDateTime": "2024-02-01",
+            "valueCodeableConcept": {"text": f"{symbol} {diplotype}"},
+            "component": [gene],
+        }
+    ]
     if phenotype:
-        comps = [gene] + ([{"code": {"text": "activity score"}, "valueString": score}]
-                          if score else [])  # fmt: skip
-        out.append({"resourceType": "Observation", "id": f"{symbol}-ph", "status": "final",
-                    "code": {"coding": [{"system": LOINC, "code": "53040-2"}]},
-                    "subject": {"reference": f"Patient/{PID}"}, "effectiveDateTime": "2024-02-01",
-                    "valueCodeableConcept": {"text": phenotype}, "component": comps})  # fmt: skip
+        comps = [gene] + (
+            [{"code": {"text": "activity score"}, "valueString": score}] if score else []
+        )
+        out.append(
+            {
+                "resourceType": "Observation",
+                "id": f"{symbol}-ph",
+                "status": "final",
+                "code": {"coding": [{"system": LOINC, "code": "53040-2"}]},
+                "subject": {"reference": f"Patient/{PID}"},
+                "effectiveDateTime": "2024-02-01",
+                "valueCodeableConcept": {"text": phenotype},
+                "component": comps,
+            }
+        )
     return out
 
 
 def patient_resources() -> list[dict[str, Any]]:
     res: list[dict[str, Any]] = [
-        {"resourceType": "Patient", "id": PID, "gender": "female", "birthDate": "1963-03-01",
-         "name": [{"family": "Bench", "given": ["Ada"]}]},
-    ]  # fmt: skip
+        {
+            "resourceType": "Patient",
+            "id": PID,
+            "gender": "female",
+            "birthDate": "1963-03-01",
+            "name": [{"family": "Bench", "given": ["Ada"]}],
+        },
+    ]
     for year in range(2021, 2026):
         for month in (1, 4, 7, 10):
             when = f"{year}-{month:02d}-15"
-            res.append({"resourceType": "Observation", "id": f"bp-{when}", "status": "final",
-                        "code": {"coding": [{"system": LOINC, "code": "85354-9"}]},
-                        "subject": {"reference": f"Patient/{PID}"}, "effectiveDateTime": when,
-                        "component": [
-                            {"code": {"coding": [{"system": LOINC, "code": "8480-6"}]},
-                             "valueQuantity": {"value": 140 + month, "unit": "mm[Hg]",
-                                               "code": "mm[Hg]"}},
-                            {"code": {"coding": [{"system": LOINC, "code": "8462-4"}]},
-                             "valueQuantity": {"value": 85, "unit": "mm[Hg]", "code": "mm[Hg]"}},
-                        ]})  # fmt: skip
+            res.append(
+                {
+                    "resourceType": "Observation",
+                    "id": f"bp-{when}",
+                    "status": "final",
+                    "code": {"coding": [{"system": LOINC, "code": "85354-9"}]},
+                    "subject": {"reference": f"Patient/{PID}"},
+                    "effectiveDateTime": when,
+                    "component": [
+                        {
+                            "code": {"coding": [{"system": LOINC, "code": "8480-6"}]},
+                            "valueQuantity": {
+                                "value": 140 + month,
+                                "unit": "mm[Hg]",
+                                "code": "mm[Hg]",
+                            },
+                        },
+                        {
+                            "code": {"coding": [{"system": LOINC, "code": "8462-4"}]},
+                            "valueQuantity": {"value": 85, "unit": "mm[Hg]", "code": "mm[Hg]"},
+                        },
+                    ],
+                }
+            )
         when = f"{year}-05-01"
         res += [
             _obs(f"tc-{year}", "2093-3", 230 + year % 7, "mg/dL", when),
@@ -98,17 +141,32 @@ def patient_resources() -> list[dict[str, Any]]:
             _obs(f"wt-{year}", "29463-7", 84 + year % 3, "kg", when),
             _obs(f"ht-{year}", "8302-2", 165, "cm", when),
         ]
-    res.append({"resourceType": "Observation", "id": "smk", "status": "final",
-                "code": {"coding": [{"system": LOINC, "code": "72166-2"}]},
-                "subject": {"reference": f"Patient/{PID}"}, "effectiveDateTime": "2025-05-01",
-                "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "266919005"}]}})  # fmt: skip
+    res.append(
+        {
+            "resourceType": "Observation",
+            "id": "smk",
+            "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": "72166-2"}]},
+            "subject": {"reference": f"Patient/{PID}"},
+            "effectiveDateTime": "2025-05-01",
+            "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "266919005"}]},
+        }
+    )
     for cid, code in (("af", "49436004"), ("htn", "38341003")):
-        res.append({"resourceType": "Condition", "id": cid,
-                    "clinicalStatus": {"coding": [{"code": "active"}]},
-                    "code": {"coding": [{"system": SNOMED, "code": code}]},
-                    "subject": {"reference": f"Patient/{PID}"}, "onsetDateTime": "2020-01-01"})  # fmt: skip
-    for mid, code, name in (("lis", "29046", "lisinopril 10 MG Oral Tablet"),
-                            ("clo", "32968", "clopidogrel 75 MG Oral Tablet")):  # fmt: skip
+        res.append(
+            {
+                "resourceType": "Condition",
+                "id": cid,
+                "clinicalStatus": {"coding": [{"code": "active"}]},
+                "code": {"coding": [{"system": SNOMED, "code": code}]},
+                "subject": {"reference": f"Patient/{PID}"},
+                "onsetDateTime": "2020-01-01",
+            }
+        )
+    for mid, code, name in (
+        ("lis", "29046", "lisinopril 10 MG Oral Tablet"),
+        ("clo", "32968", "clopidogrel 75 MG Oral Tablet"),
+    ):
         res.append(_med(mid, code, name, "active"))
     res += _gene("SLCO1B1", "*5/*5", "Poor Function")
     res += _gene("CYP2C19", "*2/*2", "Poor Metabolizer")
@@ -118,16 +176,25 @@ def patient_resources() -> list[dict[str, Any]]:
 
 
 def _med(mid: str, code: str, name: str, status: str, mg: float | None = None) -> dict:
-    out: dict[str, Any] = {"resourceType": "MedicationRequest", "id": mid, "status": status,
-                           "intent": "order", "subject": {"reference": f"Patient/{PID}"},
-                           "medicationCodeableConcept": {
-                               "coding": [{"system": RXNORM, "code": code, "display": name}],
-                               "text": name}, "authoredOn": "2024-01-01"}  # fmt: skip
+    out: dict[str, Any] = {
+        "resourceType": "MedicationRequest",
+        "id": mid,
+        "status": status,
+        "intent": "order",
+        "subject": {"reference": f"Patient/{PID}"},
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": code, "display": name}],
+            "text": name,
+        },
+        "authoredOn": "2024-01-01",
+    }
     if mg is not None:
-        out["dosageInstruction"] = [{"timing": {"repeat": {"frequency": 1, "period": 1,
-                                                           "periodUnit": "d"}},
-                                     "doseAndRate": [{"doseQuantity": {"value": mg,
-                                                                       "code": "mg"}}]}]  # fmt: skip
+        out["dosageInstruction"] = [
+            {
+                "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": mg, "code": "mg"}}],
+            }
+        ]
     return out
 
 
@@ -136,9 +203,14 @@ def prefetch(resources: list[dict[str, Any]]) -> dict[str, Any]:
         entries = [{"resource": r} for r in resources if r["resourceType"] == rtype]
         return {"resourceType": "Bundle", "type": "searchset", "entry": entries}
 
-    return {"patient": resources[0], "conditions": bundle("Condition"),
-            "medications": bundle("MedicationRequest"), "statements": None,
-            "observations": bundle("Observation"), "family": None}  # fmt: skip
+    return {
+        "patient": resources[0],
+        "conditions": bundle("Condition"),
+        "medications": bundle("MedicationRequest"),
+        "statements": None,
+        "observations": bundle("Observation"),
+        "family": None,
+    }
 
 
 def _free_port() -> int:
@@ -147,8 +219,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _drive(port: int, service: str, payloads: list[bytes], tokens: list[str],
-           clients: int, seconds: float, warmup: float) -> dict[str, Any]:  # fmt: skip
+def _drive(
+    port: int,
+    service: str,
+    payloads: list[bytes],
+    tokens: list[str],
+    clients: int,
+    seconds: float,
+    warmup: float,
+) -> dict[str, Any]:
     """`clients` threads, each with its own keep-alive connection (http.client: a light client,
     so the figures measure the server rather than the load generator), closed loop."""
     path = f"/cds-services/{service}"
@@ -195,9 +274,15 @@ def _drive(port: int, service: str, payloads: list[bytes], tokens: list[str],
     def pct(p: float) -> float:
         return round(lat[min(len(lat) - 1, int(p * len(lat)))], 2) if lat else float("nan")
 
-    return {"requests": len(lat), "errors": errors, "req_per_s": round(len(lat) / elapsed, 1),
-            "p50_ms": pct(0.50), "p95_ms": pct(0.95), "p99_ms": pct(0.99),
-            "mean_ms": round(statistics.fmean(lat), 2) if lat else None}  # fmt: skip
+    return {
+        "requests": len(lat),
+        "errors": errors,
+        "req_per_s": round(len(lat) / elapsed, 1),
+        "p50_ms": pct(0.50),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "mean_ms": round(statistics.fmean(lat), 2) if lat else None,
+    }
 
 
 def main() -> None:
@@ -214,14 +299,20 @@ def main() -> None:
     clients_file.write_text(json.dumps({"clients": [{"iss": ISS, "jwks": {"keys": [jwk]}}]}))
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PMED_HOME": str(home), "PMED_CDS_CLIENTS": str(clients_file),
-           "PMED_BASE_URL": base}  # fmt: skip
+    env = {
+        **os.environ,
+        "PMED_HOME": str(home),
+        "PMED_CDS_CLIENTS": str(clients_file),
+        "PMED_BASE_URL": base,
+    }
     env.pop("PMED_CDS_DEV", None)
     env.pop("PMED_DATABASE_URL", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "pmed", "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -236,18 +327,37 @@ def main() -> None:
         resources = patient_resources()
         pre = prefetch(resources)
         bodies = {
-            "pmed-care-plan": {"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
-                               "context": {"userId": "Practitioner/b", "patientId": PID},
-                               "prefetch": pre},
-            "pmed-order-sign": {"hook": "order-sign", "hookInstance": str(uuid.uuid4()),
-                                "context": {"userId": "Practitioner/b", "patientId": PID,
-                                            "draftOrders": {"resourceType": "Bundle", "entry": [
-                                                {"resource": _med("d1", "36567",
-                                                 "simvastatin 40 MG Oral Tablet", "draft", 40)},
-                                                {"resource": _med("d2", "11289",
-                                                 "warfarin 5 MG Oral Tablet", "draft", 5)}]}},
-                                "prefetch": pre},
-        }  # fmt: skip
+            "pmed-care-plan": {
+                "hook": "patient-view",
+                "hookInstance": str(uuid.uuid4()),
+                "context": {"userId": "Practitioner/b", "patientId": PID},
+                "prefetch": pre,
+            },
+            "pmed-order-sign": {
+                "hook": "order-sign",
+                "hookInstance": str(uuid.uuid4()),
+                "context": {
+                    "userId": "Practitioner/b",
+                    "patientId": PID,
+                    "draftOrders": {
+                        "resourceType": "Bundle",
+                        "entry": [
+                            {
+                                "resource": _med(
+                                    "d1", "36567", "simvastatin 40 MG Oral Tablet", "draft", 40
+                                )
+                            },
+                            {
+                                "resource": _med(
+                                    "d2", "11289", "warfarin 5 MG Oral Tablet", "draft", 5
+                                )
+                            },
+                        ],
+                    },
+                },
+                "prefetch": pre,
+            },
+        }
         results: dict[str, Any] = {}
         for mode in ("distinct", "repeat"):
             for service, body in bodies.items():
@@ -267,13 +377,14 @@ def main() -> None:
                         key,
                         algorithm="ES384",
                         headers={"kid": "bench"},
-                    )  # fmt: skip
+                    )
                     for _ in range(budget)
                 ]
                 raw = json.dumps(body)
                 if mode == "distinct":  # every request a different patient: no plan reuse
-                    payloads = [raw.replace(PID, f"{PID}-{mode}-{i}").encode()
-                                for i in range(budget)]  # fmt: skip
+                    payloads = [
+                        raw.replace(PID, f"{PID}-{mode}-{i}").encode() for i in range(budget)
+                    ]
                 else:  # the same patient every time: the service's plan cache answers
                     payloads = [raw.encode()]
                 results[f"{body['hook']} ({mode} patients)"] = _drive(
@@ -283,10 +394,20 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
-    print(json.dumps({"benchmark": "cds", "clients": args.clients, "seconds": args.seconds,
-                      "jwt": "ES384 verified per request", "prefetch_resources": resources_n,
-                      "target_p99_ms": 100, **results,
-                      "cpus": os.cpu_count()}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "benchmark": "cds",
+                "clients": args.clients,
+                "seconds": args.seconds,
+                "jwt": "ES384 verified per request",
+                "prefetch_resources": resources_n,
+                "target_p99_ms": 100,
+                **results,
+                "cpus": os.cpu_count(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
