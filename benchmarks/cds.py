@@ -359,6 +359,7 @@ def main() -> None:
             },
         }
         results: dict[str, Any] = {}
+        load_before = os.getloadavg()[0]
         for mode in ("distinct", "repeat"):
             for service, body in bodies.items():
                 aud = f"{base}/cds-services/{service}"
@@ -387,9 +388,13 @@ def main() -> None:
                     ]
                 else:  # the same patient every time: the service's plan cache answers
                     payloads = [raw.encode()]
-                results[f"{body['hook']} ({mode} patients)"] = _drive(
+                name = f"{body['hook']} ({mode} patients)"
+                results[name] = _drive(
                     port, service, payloads, tokens, args.clients, args.seconds, args.warmup
                 )
+                # One client alone: the service time, without queueing behind 19 others.
+                single = _drive(port, service, payloads[-200:], tokens[-200:], 1, 2.0, 0.3)
+                results[name]["one_client_p50_ms"] = single["p50_ms"]
         resources_n = len(resources)
     finally:
         server.terminate()
@@ -405,6 +410,7 @@ def main() -> None:
                 "target_p99_ms": 100,
                 **results,
                 "cpus": os.cpu_count(),
+                "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
             }
         )
     )
