@@ -71,6 +71,7 @@ class CdsJwtVerifier:
     development: bool = False
     _seen: dict[str, float] = field(default_factory=dict)
     _jwks: dict[str, tuple[float, Mapping[str, Any]]] = field(default_factory=dict)
+    _parsed: dict[tuple[str, str], Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -128,10 +129,15 @@ class CdsJwtVerifier:
         kid = header["kid"]
         for jwk in jwks.get("keys") or ():
             if isinstance(jwk, Mapping) and jwk.get("kid") == kid:
-                try:
-                    return jwt.PyJWK(dict(jwk), algorithm=alg).key
-                except (jwt.PyJWKError, jwt.InvalidKeyError) as exc:
-                    raise _reject(f"key {kid!r} is not usable with {alg}: {exc}") from exc
+                cache_key = (alg, json.dumps(jwk, sort_keys=True))  # the key material itself
+                key = self._parsed.get(cache_key)
+                if key is None:
+                    try:
+                        key = jwt.PyJWK(dict(jwk), algorithm=alg).key
+                    except (jwt.PyJWKError, jwt.InvalidKeyError) as exc:
+                        raise _reject(f"key {kid!r} is not usable with {alg}: {exc}") from exc
+                    self._parsed[cache_key] = key
+                return key
         raise _reject(f"unknown kid {kid!r} for {client.iss}")
 
     # ---------------------------------------------------------------------------- verify
