@@ -58,3 +58,15 @@ def test_unknown_finding_kind_has_no_fhir_mapping() -> None:
     )
     with pytest.raises(InputError):
         finding_to_fhir(f, "p1")
+
+
+def test_pgx_observations_pass_fhir_validation() -> None:
+    from pmed.pgx import call, gene_findings
+    from pmed.record.fhir_output.genomics import sample_observations
+    from pmed.record.validation import validate
+
+    result = call(DATA / "cyp2c19" / "s4bs17rs28399504missing.vcf")[0]
+    observations = sample_observations(gene_findings(result, "Patient/p1"), "Patient/p1")
+    assert observations
+    for obs in observations:
+        assert validate(obs) == [], obs["id"]
