@@ -266,3 +266,10 @@ def test_missing_positions_are_reported_and_calls_remain(tmp_path: Path) -> None
     c = call(write_vcf(tmp_path / "p.vcf", kept))[0].genes["CYP2C19"]
     assert c.missing_positions == sorted(v.position for v in CYP2C19.variants[:5])
     assert c.diplotypes == ["*1/*2"]
+
+
+def test_record_with_too_few_sample_columns_is_an_input_error(tmp_path: Path) -> None:
+    lines = records_for(CYP2C19, [allele_bases(CYP2C19, "*1"), allele_bases(CYP2C19, "*2")])
+    vcf = write_vcf(tmp_path / "short.vcf", lines, samples=("A", "B"))
+    with pytest.raises(InputError, match="has 1 sample columns, the header names 2"):
+        call(vcf, sample="B")

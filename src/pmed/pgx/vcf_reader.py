@@ -299,6 +299,7 @@ def _scan(
     chrom_names = targets.chrom_names
     by_chrom = targets.by_chrom
     recorder = Recorder(path, data, targets)
+    n_samples = len(data.header.samples)
     for line in lines:
         if line.startswith("#"):
             continue
@@ -339,6 +340,12 @@ def _scan(
             raise _fail(path, f"missing GT field in FORMAT at {raw_chrom}:{pos}")
         gi = fmt.index("GT")
         psi = fmt.index("PS") if "PS" in fmt else None
+        if len(fields) != 9 + n_samples:
+            raise _fail(
+                path,
+                f"the record at {raw_chrom}:{pos} has {len(fields) - 9} sample columns, "
+                f"the header names {n_samples}",
+            )
         if columns is None:
             samples = fields[9:]
         elif isinstance(columns, slice):
