@@ -267,5 +267,5 @@ def test_development_mode_without_auth_must_be_switched_on_explicitly(tmp_path: 
     dev = GovernanceConfig.from_env(settings, {"PMED_AUTH": "off"})
     client.app.state.governance = GovernanceState(store, settings, dev)  # type: ignore[attr-defined]
     assert client.get("/Patient/p1").status_code == 200
-    log = client.app.state.governance.ledger.entries_for_patient("p1")  # type: ignore[attr-defined]
+    log = client.app.state.governance.readable_ledger().entries_for_patient("p1")  # type: ignore[attr-defined]
     assert log[0]["agent"][0]["who"]["identifier"]["value"] == "dev"

@@ -236,3 +236,28 @@ def test_two_ledgers_on_one_database_never_overwrite_each_other(sqlite_settings:
     a.close()
     report = verify_ledger(store.engine, a.keyring)
     assert report.ok and report.entries == 3
+
+
+def test_the_buffered_writer_loses_nothing_from_concurrent_requests(sqlite_settings: Settings) -> None:
+    import threading
+
+    from pmed.governance.ledger import BufferedLedger
+
+    store = Store.open(sqlite_settings)
+    writer = BufferedLedger(Ledger.open(store.engine, sqlite_settings.home, checkpoint_every=50))
+
+    def work(n: int) -> None:
+        for i in range(100):
+            writer.append(audit_event("read", agent=f"t{n}", patient_id=f"p{i}"), patient_id=f"p{i}")
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    writer.flush()
+    assert writer.ledger.size == 800
+    assert len(writer.ledger.entries_for_patient("p7", limit=100)) == 8
+    writer.close()
+    report = verify_ledger(store.engine, writer.ledger.keyring)
+    assert report.ok and report.entries == 800 and report.checkpoints >= 16

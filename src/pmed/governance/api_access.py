@@ -30,7 +30,7 @@ from pmed.errors import AccessDenied, InputError, NotFoundError
 from pmed.governance.config import GovernanceConfig
 from pmed.governance.consent import validate_patient_consent
 from pmed.governance.deidentify import Deidentifier, PatientContext
-from pmed.governance.ledger import Ledger, audit_event
+from pmed.governance.ledger import BufferedLedger, Ledger, audit_event
 from pmed.governance.policy import Decision, Policy
 from pmed.governance.roles import Principal
 from pmed.governance.scopes import ScopeSet
@@ -80,6 +80,11 @@ class GovernanceState:
             if self.config.ledger_enabled
             else None
         )
+        self.writer = (
+            BufferedLedger(self.ledger)
+            if self.ledger is not None and not self.config.ledger_sync
+            else None
+        )
         self.policy = Policy.for_store(store)
         atexit.register(self.close)
 
@@ -97,15 +102,25 @@ class GovernanceState:
         return gov
 
     def close(self) -> None:
-        """Sign a final checkpoint (at shutdown)."""
-        if self.ledger is not None:
-            with contextlib.suppress(Exception):  # the database may be gone at exit
+        """Write what is queued and sign a final checkpoint (at shutdown)."""
+        with contextlib.suppress(Exception):  # the database may be gone at exit
+            if self.writer is not None:
+                self.writer.close()
+            elif self.ledger is not None:
                 self.ledger.close()
+
+    def readable_ledger(self) -> Ledger | None:
+        """The ledger with every queued entry written (before listing entries or proving)."""
+        if self.writer is not None:
+            self.writer.flush()
+        return self.ledger
 
     def record(self, events: Sequence[tuple[dict[str, Any], str | None]]) -> None:
         if self.ledger is None or not events:
             return
-        if len(events) == 1:
+        if self.writer is not None:
+            self.writer.append_many(events)
+        elif len(events) == 1:
             self.ledger.append(events[0][0], patient_id=events[0][1])
         else:
             self.ledger.append_many(events)
@@ -199,9 +214,9 @@ class GovernedAccess(AccessContext):
         if self.gov is not None:
             self.gov.record(events)
 
-    def _patient(self, patient_id: str, action: str, ref: str) -> Decision:
+    def _patient(self, patient_id: str, action: str, ref: str, *, consent: bool = True) -> Decision:
         """Relationship check for one patient; a refusal is ledgered, then raised."""
-        decision = self.policy.patient_access(self.who, patient_id)
+        decision = self.policy.patient_access(self.who, patient_id, consent=consent)
         if not decision.allowed:
             self._record(self._event(action, patient_id, [ref], outcome="denied"))
             if decision.hidden:
@@ -216,7 +231,7 @@ class GovernedAccess(AccessContext):
         pid = patient_of(resource)
         btg = False
         if pid is not None:
-            decision = self.policy.patient_access(self.who, pid)
+            decision = self.policy.patient_access(self.who, pid, consent=False)
             if not decision.allowed:
                 return False, pid, False
             btg = decision.break_glass
@@ -231,7 +246,7 @@ class GovernedAccess(AccessContext):
         pid = patient_of(resource)
         btg = False
         if pid is not None:
-            btg = self._patient(pid, action, ref).break_glass
+            btg = self._patient(pid, action, ref, consent=False).break_glass
         verdict = self.policy.resource_visible(self.who, pid, resource, "r", break_glass=btg)
         if not verdict.allowed:
             self._record(self._event(action, pid, [ref], outcome="denied"))

@@ -92,10 +92,10 @@ def jwks(request: Request) -> Response:
 
 
 def _ledger(request: Request) -> Any:
-    gov = _gov(request)
-    if gov.ledger is None:
+    ledger = _gov(request).readable_ledger()
+    if ledger is None:
         raise NotFoundError("the access ledger is switched off on this server")
-    return gov.ledger
+    return ledger
 
 
 @router.get("/$ledger/checkpoint", summary="The ledger's latest signed tree head")

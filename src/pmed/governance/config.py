@@ -10,6 +10,9 @@
 - `PMED_AUTH_ALGORITHMS`: accepted JWS algorithms, asymmetric only (default `EdDSA,ES256,RS256`).
 - `PMED_AUTH_LEEWAY`: clock skew allowed on exp/nbf/iat, seconds (default 30).
 - `PMED_LEDGER`: `on` (default); `off` stops recording accesses (benchmarks only).
+- `PMED_LEDGER_SYNC`: `1` writes each access's ledger entry inside the request; by default a
+  background writer appends queued entries every 50 ms (flushed before the ledger is read and
+  at shutdown), which keeps the ledger off the request path.
 - `PMED_LEDGER_CHECKPOINT_EVERY`: entries between signed checkpoints (default 1000).
 - `PMED_MASTER_KEY` (base64 of 32 bytes) or `PMED_MASTER_KEY_FILE`: the master key that wraps
   patient data keys; default the file `PMED_HOME/keys/master.key`, created on first use.
@@ -42,6 +45,7 @@ class GovernanceConfig(BaseModel):
     algorithms: tuple[str, ...] = ("EdDSA", "ES256", "RS256")
     leeway: int = 30
     ledger_enabled: bool = True
+    ledger_sync: bool = False
     checkpoint_every: int = 1000
     master_key: str | None = None
     master_key_file: Path | None = None
@@ -77,6 +81,7 @@ class GovernanceConfig(BaseModel):
             algorithms=algs,
             leeway=int(env.get("PMED_AUTH_LEEWAY", "30")),
             ledger_enabled=env.get("PMED_LEDGER", "on").lower() != "off",
+            ledger_sync=env.get("PMED_LEDGER_SYNC") == "1",
             checkpoint_every=int(env.get("PMED_LEDGER_CHECKPOINT_EVERY", "1000")),
             master_key=env.get("PMED_MASTER_KEY") or None,
             master_key_file=Path(key_file) if key_file else None,

@@ -21,7 +21,6 @@ import base64
 import binascii
 import contextlib
 import hashlib
-import os
 import secrets
 import threading
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from sqlalchemy.engine import Engine
 from pmed.errors import GoneError, InputError
 from pmed.governance import tables
 from pmed.governance.config import GovernanceConfig
+from pmed.governance.keys import write_private
 
 __all__ = [
     "KeyDestroyed",
@@ -81,11 +81,8 @@ def load_master_key(config: GovernanceConfig) -> MasterKey:
             ) from exc
     path = config.master_key_file or Path(config.home) / "keys" / "master.key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(MasterKey.generate().encoded() + "\n")
+            write_private(path, (MasterKey.generate().encoded() + "\n").encode())
     try:
         return MasterKey(base64.b64decode(path.read_text().strip(), validate=True))
     except (binascii.Error, ValueError) as exc:

@@ -20,7 +20,15 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from pmed.errors import InputError
 
-__all__ = ["ALGORITHMS", "KeyRing", "PrivateKey", "PublicKey", "b64url", "public_jwk"]
+__all__ = [
+    "ALGORITHMS",
+    "KeyRing",
+    "PrivateKey",
+    "PublicKey",
+    "b64url",
+    "public_jwk",
+    "write_private",
+]
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
@@ -69,11 +77,20 @@ def _generate(alg: str) -> PrivateKey:
     raise InputError(f"unsupported signing algorithm {alg!r}; use one of {', '.join(ALGORITHMS)}")
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
+    """Create `path` (mode 0600) atomically: readers never see a half-written key, and of two
+    processes creating it at once one wins (FileExistsError for the other)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.link(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class KeyRing:
@@ -96,7 +113,7 @@ class KeyRing:
                 serialization.NoEncryption(),
             )
             with contextlib.suppress(FileExistsError):  # another process made it first
-                _write_private(path, pem)
+                write_private(path, pem)
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
         if not isinstance(
             loaded, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
@@ -128,7 +145,7 @@ class KeyRing:
             path = self.dir / "ledger-mac.key"
             if not path.exists():
                 with contextlib.suppress(FileExistsError):
-                    _write_private(path, secrets.token_hex(32).encode())
+                    write_private(path, secrets.token_hex(32).encode())
             self._cache["mac"] = bytes.fromhex(path.read_text().strip())
         mac: bytes = self._cache["mac"]
         return mac

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -30,7 +31,7 @@ from pmed.errors import InputError, NotFoundError, StoreError
 from pmed.governance import merkle, tables
 from pmed.governance.keys import KeyRing, public_jwk
 
-__all__ = ["Checkpoint", "Ledger", "audit_event", "seal", "verify_checkpoint"]
+__all__ = ["BufferedLedger", "Checkpoint", "Ledger", "audit_event", "seal", "verify_checkpoint"]
 
 _OUTCOME = {"success": "0", "denied": "4", "error": "8"}
 _ACTION_CODE = {
@@ -239,42 +240,46 @@ class Ledger:
 
     def append_many(self, events: Sequence[tuple[dict[str, Any], str | None]]) -> int:
         """Append (event, patient id) pairs in one transaction, checkpointing on the way;
-        returns the new size. For bulk work (imports, exports, benchmarks)."""
+        returns the new size. For bulk work and the buffered writer."""
         with self._lock:
-            self._load()
-            rows, checkpoints = [], []
-            frontier = self._frontier.copy()
-            last_cp = self._checkpointed
-            for event, patient_id in events:
-                seq = frontier.size
-                data = _canonical({**event, "id": str(seq)})
-                leaf = merkle.leaf_hash(data)
-                action = str(((event.get("subtype") or [{}])[0]).get("code", "other"))
-                rows.append(
-                    {
-                        "seq": seq,
-                        "recorded": str(event.get("recorded", _now())),
-                        "patient_id": patient_id,
-                        "action": action[:32],
-                        "leaf_hash": leaf.hex(),
-                        "mac": seal(self._mac_key, seq, leaf),
-                        "content": data.decode(),
-                    }
-                )
-                frontier.append(leaf)
-                if frontier.size - last_cp >= self.checkpoint_every:
-                    checkpoints.append(self._signed(frontier))
-                    last_cp = frontier.size
-            try:
-                with self.engine.begin() as conn:
-                    if rows:
-                        conn.execute(tables.ledger_entries.insert(), rows)
-                    if checkpoints:
-                        conn.execute(tables.ledger_checkpoints.insert(), checkpoints)
-            except SQLAlchemyError as exc:
-                raise StoreError(f"the ledger could not record the batch: {exc}") from exc
-            self._frontier, self._checkpointed = frontier, last_cp
-            return frontier.size
+            for _attempt in range(5):
+                rows, checkpoints = [], []
+                frontier = self._frontier.copy()
+                last_cp = self._checkpointed
+                for event, patient_id in events:
+                    seq = frontier.size
+                    data = _canonical({**event, "id": str(seq)})
+                    leaf = merkle.leaf_hash(data)
+                    action = str(((event.get("subtype") or [{}])[0]).get("code", "other"))
+                    rows.append(
+                        {
+                            "seq": seq,
+                            "recorded": str(event.get("recorded", _now())),
+                            "patient_id": patient_id,
+                            "action": action[:32],
+                            "leaf_hash": leaf.hex(),
+                            "mac": seal(self._mac_key, seq, leaf),
+                            "content": data.decode(),
+                        }
+                    )
+                    frontier.append(leaf)
+                    if frontier.size - last_cp >= self.checkpoint_every:
+                        checkpoints.append(self._signed(frontier))
+                        last_cp = frontier.size
+                try:
+                    with self.engine.begin() as conn:
+                        if rows:
+                            conn.execute(tables.ledger_entries.insert(), rows)
+                        if checkpoints:
+                            conn.execute(tables.ledger_checkpoints.insert(), checkpoints)
+                except IntegrityError:  # another process appended meanwhile: catch up, redo
+                    self._load()
+                    continue
+                except SQLAlchemyError as exc:
+                    raise StoreError(f"the ledger could not record the batch: {exc}") from exc
+                self._frontier, self._checkpointed = frontier, last_cp
+                return frontier.size
+        raise StoreError("the ledger could not find free positions after 5 attempts")
 
     def _signed(self, frontier: merkle.Frontier) -> dict[str, Any]:
         root = frontier.root().hex()
@@ -387,3 +392,77 @@ class Ledger:
             "secondRoot": merkle.tree_root(leaves).hex(),
             "proof": [h.hex() for h in merkle.consistency_proof(size1, leaves)],
         }
+
+
+class BufferedLedger:
+    """Write-behind in front of a `Ledger`: requests queue their entries and a background
+    thread appends them in batches (every `interval` seconds or `batch` entries), so the cost
+    of a ledger write leaves the request path. `flush()` waits until everything queued is in
+    the database; it runs before the ledger is read (access log, proofs) and at shutdown. An
+    entry is durable once flushed, at most `interval` after its access (default 50 ms)."""
+
+    def __init__(self, ledger: Ledger, *, interval: float = 0.05, batch: int = 512) -> None:
+        self.ledger = ledger
+        self.interval, self.batch = interval, batch
+        self._queue: list[tuple[dict[str, Any], str | None]] = []
+        self._cond = threading.Condition()
+        self._flushing = 0
+        self._closed = False
+        self._error: Exception | None = None
+        self._thread = threading.Thread(target=self._run, name="pmed-ledger", daemon=True)
+        self._thread.start()
+
+    def append(self, event: dict[str, Any], *, patient_id: str | None = None) -> None:
+        self.append_many([(event, patient_id)])
+
+    def append_many(self, events: Sequence[tuple[dict[str, Any], str | None]]) -> None:
+        with self._cond:
+            if self._error is not None:
+                raise StoreError(f"the ledger writer failed: {self._error}")
+            self._queue.extend(events)
+            if len(self._queue) >= self.batch:
+                self._cond.notify_all()
+
+    def _take(self) -> list[tuple[dict[str, Any], str | None]]:
+        with self._cond:
+            if not self._queue and not self._closed:
+                self._cond.wait(self.interval)
+            batch, self._queue = self._queue, []
+            self._flushing += bool(batch)
+            return batch
+
+    def _run(self) -> None:
+        while True:
+            batch = self._take()
+            if batch:
+                try:
+                    self.ledger.append_many(batch)
+                except Exception as exc:  # surfaced to the next caller; entries kept
+                    with self._cond:
+                        self._error = exc
+                        self._queue[:0] = batch
+                with self._cond:
+                    self._flushing -= 1
+                    self._cond.notify_all()
+            elif self._closed:
+                return
+
+    def flush(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._cond.notify_all()
+            while (self._queue or self._flushing) and self._error is None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise StoreError("the ledger writer did not catch up in time")
+                self._cond.wait(min(left, self.interval))
+            if self._error is not None:
+                raise StoreError(f"the ledger writer failed: {self._error}")
+
+    def close(self) -> None:
+        self.flush()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join(timeout=5)
+        self.ledger.close()

@@ -112,8 +112,13 @@ class Policy:
                 f"(granted: {principal.scopes or 'none'})"
             )
 
-    def patient_access(self, principal: Principal, patient_id: str) -> Decision:
-        """May the caller reach this patient's compartment (before per-resource consent)?"""
+    def patient_access(
+        self, principal: Principal, patient_id: str, *, consent: bool = True
+    ) -> Decision:
+        """May the caller reach this patient's compartment (before per-resource consent)?
+
+        `consent=False` skips the patient-level consent check when the caller will check each
+        resource with `resource_visible`, which applies actor-wide provisions as well."""
         role = principal.role
         if role == "patient":
             if patient_id == principal.patient:
@@ -133,12 +138,13 @@ class Policy:
             if not principal.break_glass_reason:
                 return Decision(False, "not in the patient's care team", hidden=True)
             btg = True
-        decision = self.consent.decide(
-            patient_id,
-            ConsentRequest(principal.actor_references, principal.purpose, None, btg),
-        )
-        if not decision.permitted:
-            return Decision(False, decision.reason, hidden=True, consent_id=decision.consent_id)
+        if consent:
+            decision = self.consent.decide(
+                patient_id,
+                ConsentRequest(principal.actor_references, principal.purpose, None, btg),
+            )
+            if not decision.permitted:
+                return Decision(False, decision.reason, hidden=True, consent_id=decision.consent_id)
         reason = (
             "break-the-glass: " + str(principal.break_glass_reason)
             if btg

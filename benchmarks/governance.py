@@ -1,0 +1,171 @@
+"""Governance benchmark: the cost of auth + consent + ledger on reads, and ledger verification.
+
+1. Read throughput. A SQLite store of `--patients` patients (each with a CareTeam naming the
+   benchmark clinician, a Consent restricting genomics, and `--obs` Observations) is served by
+   uvicorn on loopback twice: with governance (bearer token verified, care-team and consent
+   checks, one ledger entry per read) and without it (the plain pass-through access context).
+   `GET /Observation/{id}` is timed over `--reads` requests per mode, interleaved one by one, so
+   both modes meet the same machine load; overhead compares median latencies. Target (issue 8): overhead <= 15%.
+2. `pmed audit verify` over `--entries` ledger entries (default 1,000,000), written in bulk with
+   signed checkpoints every 1,000 entries. Target: under 10 s.
+
+Prints one JSON line.
+
+    .venv/bin/python benchmarks/governance.py [--reads 3000] [--entries 1000000] [--home DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+
+def _store_resources(patients: int, obs: int) -> list[dict[str, Any]]:
+    from pmed.governance import consent
+
+    out: list[dict[str, Any]] = [
+        {"resourceType": "Practitioner", "id": "bench-dr", "name": [{"family": "Bench"}]}
+    ]
+    for p in range(patients):
+        pid = f"bp{p}"
+        out.append({"resourceType": "Patient", "id": pid, "gender": "female",
+                    "birthDate": "1970-01-01", "name": [{"family": f"Fam{p}"}]})  # fmt: skip
+        out.append({"resourceType": "CareTeam", "id": f"ct{p}", "status": "active",
+                    "subject": {"reference": f"Patient/{pid}"},
+                    "participant": [{"member": {"reference": "Practitioner/bench-dr"}}]})  # fmt: skip
+        out.append({**consent.restrict_category(pid, "genomics"), "id": f"cs{p}"})
+        for o in range(obs):
+            out.append({"resourceType": "Observation", "id": f"o{p}-{o}", "status": "final",
+                        "subject": {"reference": f"Patient/{pid}"},
+                        "code": {"coding": [{"system": "http://loinc.org", "code": "18262-6"}]},
+                        "valueQuantity": {"value": 100 + o, "unit": "mg/dL"}})  # fmt: skip
+    return out
+
+
+def bench_reads(home: Path, patients: int, obs: int, reads: int) -> dict[str, Any]:
+    import httpx
+
+    from pmed.api.access import default_access
+    from pmed.api.app import create_app
+    from pmed.api.server import serve_in_thread
+    from pmed.config import Settings
+    from pmed.governance.testing import bearer_headers
+    from pmed.record.store import Store
+
+    settings = Settings(home=home)
+    store = Store.open(settings)
+    store.write_batch(_store_resources(patients, obs))
+    token = bearer_headers(
+        settings, role="clinician", scope="user/*.rs", fhir_user="Practitioner/bench-dr"
+    )
+    rng = random.Random(8)
+    ids = [f"o{rng.randrange(patients)}-{rng.randrange(obs)}" for _ in range(reads)]
+    samples: dict[str, list[float]] = {"on": [], "off": []}
+    apps = {"on": create_app(settings, store=store),
+            "off": create_app(settings, store=store, access_factory=default_access)}  # fmt: skip
+    servers = {mode: serve_in_thread(app) for mode, app in apps.items()}
+    bases = {mode: ctx.__enter__() for mode, ctx in servers.items()}
+    try:
+        clients = {
+            "on": httpx.Client(base_url=bases["on"], headers=token),
+            "off": httpx.Client(base_url=bases["off"]),
+        }
+        for mode, client in clients.items():  # warm up: caches, connections
+            for rid in ids[:200]:
+                assert client.get(f"/Observation/{rid}").status_code == 200, mode
+        # Interleave single requests (on, off, off, on, ...) so that both modes meet the same
+        # machine load; compare medians of per-request latency, robust to load spikes.
+        for n, rid in enumerate(ids):
+            for mode in ("on", "off") if n % 2 == 0 else ("off", "on"):
+                start = time.perf_counter()
+                response = clients[mode].get(f"/Observation/{rid}")
+                samples[mode].append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    raise SystemExit(f"{mode}: {response.status_code} {response.text}")
+        for client in clients.values():
+            client.close()
+    finally:
+        for ctx in servers.values():
+            ctx.__exit__(None, None, None)
+    ledger_entries = apps["on"].state.governance.readable_ledger().size
+    on, off = statistics.median(samples["on"]), statistics.median(samples["off"])
+    mean_on, mean_off = statistics.fmean(samples["on"]), statistics.fmean(samples["off"])
+    return {
+        "reads_per_s_governed": round(1 / on, 1),
+        "reads_per_s_plain": round(1 / off, 1),
+        "read_overhead_pct": round(100 * (on - off) / off, 1),
+        "read_overhead_pct_by_mean": round(100 * (mean_on - mean_off) / mean_off, 1),
+        "read_overhead_target_pct": 15,
+        "read_latency_ms_median_governed": round(on * 1e3, 3),
+        "read_latency_ms_median_plain": round(off * 1e3, 3),
+        "reads_timed_per_mode": len(ids),
+        "ledger_entries_written": ledger_entries,
+    }
+
+
+def bench_verify(home: Path, entries: int) -> dict[str, Any]:
+    from pmed.config import Settings
+    from pmed.governance.keys import KeyRing
+    from pmed.governance.ledger import Ledger, audit_event
+    from pmed.governance.ledger_verify import verify_ledger
+    from pmed.record.store import Store
+
+    settings = Settings(home=home)
+    store = Store.open(settings)
+    ledger = Ledger.open(store.engine, home, checkpoint_every=1000)
+    start = time.perf_counter()
+    batch = 20000
+    for first in range(ledger.size, entries, batch):
+        events = []
+        for i in range(first, min(first + batch, entries)):
+            pid = f"p{i % 5000}"
+            events.append((audit_event("read", agent=f"Practitioner/{i % 97}", role="clinician",
+                                       patient_id=pid, entities=[f"Observation/o{i}"],
+                                       purpose="TREAT"), pid))  # fmt: skip
+        ledger.append_many(events)
+    ledger.close()
+    write_s = time.perf_counter() - start
+    start = time.perf_counter()
+    report = verify_ledger(store.engine, KeyRing(home))
+    verify_s = time.perf_counter() - start
+    if not report.ok or report.entries != entries:
+        raise SystemExit(f"verification failed: {report.as_dict()['problems'][:3]}")
+    return {
+        "ledger_entries": report.entries,
+        "ledger_checkpoints": report.checkpoints,
+        "ledger_write_entries_per_s": round(entries / write_s),
+        "audit_verify_s": round(verify_s, 2),
+        "audit_verify_target_s": 10,
+        "audit_verify_workers": os.cpu_count(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reads", type=int, default=3000)
+    parser.add_argument("--patients", type=int, default=200)
+    parser.add_argument("--obs", type=int, default=20)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--home", type=Path, default=None, help="work directory (default: temp)")
+    parser.add_argument("--skip-reads", action="store_true")
+    parser.add_argument("--skip-verify", action="store_true")
+    args = parser.parse_args(argv)
+    root = args.home or Path(tempfile.mkdtemp(prefix="pmed-bench-gov-"))
+    result: dict[str, Any] = {"benchmark": "governance", "cpus": os.cpu_count()}
+    if not args.skip_reads:
+        result.update(bench_reads(root / "reads", args.patients, args.obs, args.reads))
+    if not args.skip_verify:
+        result.update(bench_verify(root / "ledger", args.entries))
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+if __name__ == "__main__":
+    main()
