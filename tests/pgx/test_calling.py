@@ -171,3 +171,11 @@ def test_cyp2c9_rs12777823_is_reported_as_an_extra_position(tmp_path: Path) -> N
     c = call(vcf)[0].genes["CYP2C9"]
     assert c.variants["rs12777823"] == "G/A"
     assert "*1/*2" in c.diplotypes  # other positions missing: ties remain possible
+
+
+def test_dpyd_two_variants_in_cis_count_as_the_lowest_activity_haplotype() -> None:
+    from pmed.pgx.phenotyper import phenotype_of
+
+    p = phenotype_of("DPYD", [("Reference", "[c.1905+1G>A (*2A) + c.2846A>T]")])
+    assert p.activity_score == "1.0"
+    assert p.phenotype == "Intermediate Metabolizer"

@@ -102,6 +102,12 @@ _DUP = re.compile(r"^(.*?)x(\d+|N)$")
 
 
 def _activity(table: _GeneTable, name: str) -> float | None:
+    if name.startswith("[") and name.endswith("]"):
+        # variants in cis (DPYD): the haplotype counts as its lowest-activity variant (CPIC DPYD
+        # guideline 2017 update, "DPYD activity score" with more than one variant per allele)
+        parts = [_activity(table, p.strip()) for p in name[1:-1].split(" + ")]
+        known = [p for p in parts if p is not None]
+        return min(known) if known and len(known) == len(parts) else None
     copies = 1
     m = _DUP.match(name)
     if m:
