@@ -30,9 +30,10 @@ def chunk_size(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.fixture
-def ledger(sqlite_settings: Settings) -> Ledger:
-    store = Store.open(sqlite_settings)
-    led = Ledger.open(store.engine, sqlite_settings.home, checkpoint_every=4)
+def ledger(settings: Settings) -> Ledger:
+    """Ten entries, checkpoints at 4, 8 and 10; on SQLite and on PostgreSQL."""
+    store = Store.open(settings)
+    led = Ledger.open(store.engine, settings.home, checkpoint_every=4)
     for i in range(10):
         led.record(
             "read",
@@ -217,9 +218,9 @@ def test_inclusion_proof_of_an_entry_verifies_against_the_signed_head(ledger: Le
         ledger.consistency_proof(0)
 
 
-def test_a_reopened_ledger_resumes_the_same_tree(ledger: Ledger, sqlite_settings: Settings) -> None:
+def test_a_reopened_ledger_resumes_the_same_tree(ledger: Ledger, settings: Settings) -> None:
     ledger.record("read", agent="a", patient_id="p0")  # after the last checkpoint
-    again = Ledger(ledger.engine, KeyRing(sqlite_settings.home), checkpoint_every=4)
+    again = Ledger(ledger.engine, KeyRing(settings.home), checkpoint_every=4)
     assert again.size == 11 and again.root() == ledger.root()
     again.record("read", agent="b", patient_id="p0")
     again.close()

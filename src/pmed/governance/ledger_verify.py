@@ -34,10 +34,12 @@ from pmed.governance.ledger import Checkpoint, seal, verify_checkpoint
 __all__ = ["Problem", "VerifyReport", "verify_ledger"]
 
 CHUNK = 1 << 17
+# Content is fetched as bytes (no text decode and re-encode per entry).
 _SQL = (
-    "SELECT seq, leaf_hash, mac, content FROM gov_ledger_entries"
+    "SELECT seq, leaf_hash, mac, {content} FROM gov_ledger_entries"
     " WHERE seq >= {a} AND seq < {b} ORDER BY seq"
 )
+_AS_BYTES = {"sqlite": "CAST(content AS BLOB)", "postgresql": "convert_to(content, 'UTF8')"}
 
 
 @dataclass
@@ -111,7 +113,8 @@ def _rows(url: str, start: int, end: int) -> Iterator[tuple[Any, ...]]:
             cur = driver.cursor(name=f"pmed_verify_{start}")  # type: ignore[union-attr]
         else:
             cur = raw.cursor()
-        cur.execute(_SQL.format(a=int(start), b=int(end)))
+        content = _AS_BYTES.get(engine.dialect.name, "content")
+        cur.execute(_SQL.format(a=int(start), b=int(end), content=content))
         while True:
             rows = cur.fetchmany(20000)
             if not rows:
@@ -138,12 +141,15 @@ def _scan(args: tuple[str, int, int, bytes, Sequence[int]]) -> _Chunk:
                 (expected, "missing", f"entries {expected}..{seq - 1} are missing (deleted)")
             )
             expected = seq
-        leaf = sha256(b"\x00" + content.encode()).digest()
+        if isinstance(content, str):
+            content = content.encode()
+        leaf = sha256(b"\x00" + content).digest()
         if (
             sha256(mac_key + seq.to_bytes(8, "big") + leaf).hexdigest() != mac
             or stored_leaf != leaf.hex()
         ):
-            kind, original, detail = _diagnose(seq, leaf, stored_leaf, mac, content, mac_key)
+            text = bytes(content).decode("utf-8", "replace")
+            kind, original, detail = _diagnose(seq, leaf, stored_leaf, mac, text, mac_key)
             chunk.problems.append((seq, kind, detail))
             if kind == "moved" and original is not None:
                 chunk.moved.append((seq, original))
