@@ -295,3 +295,42 @@ def test_identical_data_reuses_the_plan_and_changed_data_does_not(cds):
     assert "CYP2C19 Poor Metabolizer: use an alternative to clopidogrel" not in [
         c["summary"] for c in third["cards"]
     ]
+
+
+JUNK = [None, "", "x", -1, 0, 1e308, [], {}, [1], {"a": 1}, True, "2025-13-45"]
+
+
+def _paths(node: Any, path: tuple = ()) -> list[tuple]:
+    out = [path] if path else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            out += _paths(value, (*path, i))
+    return out
+
+
+def test_mutated_requests_never_get_a_500(cds, server_errors):
+    """Fuzz: 150 requests, each with 1–3 elements anywhere replaced by junk (a fixed seed)."""
+    import random
+
+    rng = random.Random(20261122)
+    base_view = view("fz", prefetch=prefetch_of(b.cardiometabolic(pid="fz")))
+    base_sign = sign([SIMVASTATIN, WARFARIN], "fz") | {"prefetch": base_view["prefetch"]}
+    statuses = set()
+    for _ in range(150):
+        service, body = rng.choice([("pmed-care-plan", base_view), ("pmed-order-sign", base_sign)])
+        body = copy.deepcopy(body)
+        for _ in range(rng.randint(1, 3)):
+            path = rng.choice(_paths(body))
+            node = body
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = rng.choice(JUNK)
+        r = call(cds, service, body)
+        statuses.add(r.status_code)
+        assert r.status_code in (200, 400, 412), (path, r.text)
+        if r.status_code == 200:
+            check_response(r.json())
+    assert not server_errors and {200, 400} <= statuses

@@ -19,8 +19,9 @@ import httpx
 from pmed.api.access import AccessContext
 from pmed.api.problem import ApiProblem
 from pmed.errors import NotFoundError
+from pmed.record.validation import validate
 
-__all__ = ["PREFETCH", "PREFETCH_TYPES", "gather"]
+__all__ = ["PREFETCH", "PREFETCH_TYPES", "check_resource", "gather"]
 
 PREFETCH = {
     "patient": "Patient/{{context.patientId}}",
@@ -46,19 +47,40 @@ def _bad(message: str, expression: str) -> ApiProblem:
     return ApiProblem(400, message, code="invalid", expression=expression)
 
 
+def check_resource(resource: Mapping[str, Any], where: str, *, status: int = 400) -> None:
+    """FHIR R4 structural validation (`pmed.record.validation`) of a resource handed to us:
+    nothing malformed reaches the engines (no card on data we had to guess at). Elements R4
+    does not define are tolerated — they are never read (the spec's own R4 order-sign example
+    puts an STU3-style `doseQuantity` directly in `dosageInstruction`) — but wrong types,
+    missing required elements and bad primitives are refused."""
+    issues = [i for i in validate(dict(resource)) if i.message != "unknown element"]
+    if issues:
+        first = issues[0]
+        more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
+        raise ApiProblem(
+            status,
+            f"{where} is not a valid FHIR R4 resource: {first}{more}",
+            code="invalid" if status == 400 else "processing",
+            expression=f"{where}.{first.path.split('.', 1)[-1]}" if first.path else where,
+        )
+
+
 def _precondition(message: str) -> ApiProblem:
     return ApiProblem(412, message, code="processing")
 
 
-def _bundle_resources(value: Any, key: str) -> list[dict[str, Any]]:
+def _bundle_resources(value: Any, key: str, status: int = 400) -> list[dict[str, Any]]:
     """Resources of a prefetched search Bundle, each of the template's type (OperationOutcome
     entries, which servers add as search warnings, are skipped)."""
     wanted = PREFETCH_TYPES[key]
     if not isinstance(value, Mapping) or value.get("resourceType") != "Bundle":
         got = value.get("resourceType") if isinstance(value, Mapping) else type(value).__name__
         raise _bad(f"prefetch {key!r} must be a Bundle of {wanted}, got {got}", f"prefetch.{key}")
+    entries = value.get("entry") or []
+    if not isinstance(entries, list):
+        raise _bad(f"prefetch {key!r}: Bundle.entry must be an array", f"prefetch.{key}.entry")
     out = []
-    for i, entry in enumerate(value.get("entry") or ()):
+    for i, entry in enumerate(entries):
         resource = entry.get("resource") if isinstance(entry, Mapping) else None
         rtype = resource.get("resourceType") if isinstance(resource, Mapping) else None
         if rtype == "OperationOutcome":
@@ -68,11 +90,12 @@ def _bundle_resources(value: Any, key: str) -> list[dict[str, Any]]:
                 f"prefetch {key!r} entry {i} is {rtype or 'not a resource'}, expected {wanted}",
                 f"prefetch.{key}.entry[{i}]",
             )
+        check_resource(resource, f"prefetch.{key}.entry[{i}].resource", status=status)  # type: ignore[arg-type]
         out.append(dict(resource))  # type: ignore[arg-type]
     return out
 
 
-def _patient(value: Any, patient_id: str) -> dict[str, Any]:
+def _patient(value: Any, patient_id: str, status: int = 400) -> dict[str, Any]:
     if not isinstance(value, Mapping) or value.get("resourceType") != "Patient":
         got = value.get("resourceType") if isinstance(value, Mapping) else type(value).__name__
         raise _bad(f"prefetch 'patient' must be a Patient resource, got {got}", "prefetch.patient")
@@ -82,6 +105,7 @@ def _patient(value: Any, patient_id: str) -> dict[str, Any]:
             f"Patient/{patient_id}",
             "prefetch.patient",
         )
+    check_resource(value, "prefetch.patient", status=status)
     return {**value, "id": patient_id}
 
 
@@ -182,17 +206,30 @@ def gather(body: Mapping[str, Any], patient_id: str, access: AccessContext) -> l
             "fhirAuthorization must hold access_token and token_type Bearer", "fhirAuthorization"
         )
     missing = [k for k in PREFETCH if k not in prefetch]
-    fetched: dict[str, Any] = {}
-    if missing:
-        if server:
-            fetched = _from_server(server, auth, missing, patient_id)
-        else:
-            fetched = _from_store(access, missing, patient_id)
-    data = {**{k: v for k, v in prefetch.items() if k in PREFETCH}, **fetched}
-    if data.get("patient") is None:
-        raise _precondition("the Patient resource is required and was neither prefetched nor found")
-    out = [_patient(data["patient"], patient_id)]
+    given = {k: v for k, v in prefetch.items() if k in PREFETCH}
+    if given.get("patient", True) is None:
+        raise _bad("prefetch 'patient' is null: the patient is unknown to the client", "prefetch")
+    out = [_patient(given["patient"], patient_id)] if "patient" in given else []
     for key in PREFETCH:
-        if key != "patient" and data.get(key) is not None:
-            out.extend(_bundle_resources(data[key], key))
+        if key != "patient" and given.get(key) is not None:
+            out.extend(_bundle_resources(given[key], key))
+    if not missing:
+        return out
+    if server:
+        # Data from the client's server that is malformed cannot be used: 412, not the caller's
+        # request error.
+        fetched = _from_server(server, auth, missing, patient_id)
+        if "patient" in fetched:
+            out.insert(0, _patient(fetched["patient"], patient_id, status=412))
+        for key in missing:
+            if key != "patient" and fetched.get(key) is not None:
+                out.extend(_bundle_resources(fetched[key], key, status=412))
+        return out
+    # pmed's own store holds only validated resources (ingest validates).
+    stored = _from_store(access, missing, patient_id)
+    if "patient" in stored:
+        out.insert(0, stored["patient"])
+    for key in missing:
+        if key != "patient":
+            out.extend(e["resource"] for e in stored[key]["entry"])
     return out

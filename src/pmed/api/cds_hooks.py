@@ -34,7 +34,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from pmed.api.access import AccessContext, get_access
-from pmed.api.cds_data import PREFETCH, gather
+from pmed.api.cds_data import PREFETCH, check_resource, gather
 from pmed.api.cds_jwt import CdsJwtVerifier
 from pmed.api.problem import ApiProblem
 from pmed.api.report_routes import router as report_router
@@ -193,14 +193,34 @@ def _answer(
     cache: PlanCache | None = None,
 ) -> dict[str, Any]:
     context, pid = _context(body, hook)
-    drafts = parse_draft_orders(context["draftOrders"]) if hook in _ORDER_HOOKS else []
+    drafts = []
+    if hook in _ORDER_HOOKS:
+        bundle = context["draftOrders"]
+        if isinstance(bundle, dict):
+            entries = bundle.get("entry") or []
+            if not isinstance(entries, list):
+                raise _bad("Bundle.entry must be an array", "context.draftOrders.entry")
+            for i, entry in enumerate(entries):
+                resource = entry.get("resource") if isinstance(entry, dict) else None
+                # Only the orders pmed reads are checked (the spec's own order-sign example
+                # carries a NutritionOrder without its required `intent`).
+                if (
+                    isinstance(resource, dict)
+                    and resource.get("resourceType") == "MedicationRequest"
+                ):
+                    check_resource(resource, f"context.draftOrders.entry[{i}].resource")
+        drafts = parse_draft_orders(bundle)
     resources = gather(body, pid, access)
     key = PlanCache.key(hook, resources, context.get("draftOrders")) if cache else ""
     plan = cache.get(key) if cache else None
     if plan is None:
         record = PatientRecord.from_resources(resources, patient_id=pid)
         rules = ORDER_RULES if hook in _ORDER_HOOKS else RULES
-        plan = build_plan(record, drafts=drafts, scores="care", rules=rules)
+        try:
+            plan = build_plan(record, drafts=drafts, scores="care", rules=rules)
+        except ArithmeticError as exc:  # e.g. a height of 1e308 cm: valid FHIR, not a body
+            message = f"the data hold an implausible value ({exc}); no card is built on it"
+            raise _bad(message) from exc
         if cache:
             cache.put(key, plan)
     instance = str(body["hookInstance"])
