@@ -162,9 +162,9 @@ class PlanCache:
         self.hits = self.misses = 0
 
     @staticmethod
-    def key(hook: str, resources: list[dict[str, Any]], drafts: Any) -> str:
+    def key(hook: str, patient_id: str, data: Any, drafts: Any) -> str:
         today = datetime.now(UTC).date().isoformat()
-        blob = orjson.dumps([hook, today, resources, drafts], option=orjson.OPT_SORT_KEYS)
+        blob = orjson.dumps([hook, patient_id, today, data, drafts], option=orjson.OPT_SORT_KEYS)
         return hashlib.sha256(blob).hexdigest()
 
     def get(self, key: str) -> CarePlan | None:
@@ -210,9 +210,19 @@ def _answer(
                 ):
                     check_resource(resource, f"context.draftOrders.entry[{i}].resource")
         drafts = parse_draft_orders(bundle)
-    resources = gather(body, pid, access)
-    key = PlanCache.key(hook, resources, context.get("draftOrders")) if cache else ""
-    plan = cache.get(key) if cache else None
+    plan: CarePlan | None = None
+    key = ""
+    prefetched = _all_prefetched(body)
+    if cache and prefetched:
+        # Exactly the bytes a previous call sent (and had validated): skip even the gathering.
+        data = {k: body["prefetch"][k] for k in PREFETCH}
+        key = PlanCache.key(hook, pid, data, context.get("draftOrders"))
+        plan = cache.get(key)
+    if plan is None:
+        resources = gather(body, pid, access)
+        if cache and not prefetched:  # keyed by what this caller may see, after consent
+            key = PlanCache.key(hook, pid, resources, context.get("draftOrders"))
+            plan = cache.get(key)
     if plan is None:
         record = PatientRecord.from_resources(resources, patient_id=pid)
         rules = ORDER_RULES if hook in _ORDER_HOOKS else RULES
