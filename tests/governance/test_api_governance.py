@@ -269,3 +269,17 @@ def test_development_mode_without_auth_must_be_switched_on_explicitly(tmp_path: 
     assert client.get("/Patient/p1").status_code == 200
     log = client.app.state.governance.readable_ledger().entries_for_patient("p1")  # type: ignore[attr-defined]
     assert log[0]["agent"][0]["who"]["identifier"]["value"] == "dev"
+
+
+def test_deleting_a_patient_shreds_their_data_key_and_the_ledger_keeps_the_fact(api) -> None:  # type: ignore[no-untyped-def]
+    from pmed.governance.encryption import KeyDestroyed, PatientKeys, load_master_key
+
+    client, settings, store = api
+    keys = PatientKeys(store.engine, load_master_key(GovernanceConfig(home=settings.home)))
+    sealed = keys.encrypt("p4", b"CYP2C19 *2/*2", "Observation/g4")
+    assert client.delete("/Patient/p4", headers=headers(settings, "admin")).status_code == 204
+    fresh = PatientKeys(store.engine, load_master_key(GovernanceConfig(home=settings.home)))
+    with pytest.raises(KeyDestroyed):
+        fresh.decrypt("p4", sealed, "Observation/g4")
+    log = client.get("/Patient/p4/$access-log", headers=headers(settings, "admin")).json()
+    assert any(e["resource"]["subtype"][0]["code"] == "delete" for e in log["entry"])

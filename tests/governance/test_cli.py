@@ -88,3 +88,17 @@ def test_export_deidentified_writes_ndjson_and_ledgers_it(
     ledger = Ledger.open(store.engine, settings.home)
     last = ledger.entry(ledger.size - 1)
     assert last["subtype"][0]["code"] == "export"
+
+
+def test_rotate_master_key_rewraps_and_replaces_the_key_file(env: dict[str, str]) -> None:
+    from pmed.governance.encryption import PatientKeys, load_master_key
+
+    home = Path(env["PMED_HOME"])
+    store = Store.open(Settings(home=home))
+    old = load_master_key(GovernanceConfig(home=home))
+    sealed = PatientKeys(store.engine, old).encrypt("p1", b"note", "x")
+    code, out = run(env, "auth", "rotate-master-key", "--json")
+    assert code == 0 and json.loads(out)["rewrapped"] == 1
+    new = load_master_key(GovernanceConfig(home=home))
+    assert new.key != old.key and not (home / "keys" / "master.key.new").exists()
+    assert PatientKeys(store.engine, new).decrypt("p1", sealed, "x") == b"note"

@@ -239,7 +239,9 @@ def test_two_ledgers_on_one_database_never_overwrite_each_other(sqlite_settings:
     assert report.ok and report.entries == 3
 
 
-def test_the_buffered_writer_loses_nothing_from_concurrent_requests(sqlite_settings: Settings) -> None:
+def test_the_buffered_writer_loses_nothing_from_concurrent_requests(
+    sqlite_settings: Settings,
+) -> None:
     import threading
 
     from pmed.governance.ledger import BufferedLedger
@@ -249,7 +251,9 @@ def test_the_buffered_writer_loses_nothing_from_concurrent_requests(sqlite_setti
 
     def work(n: int) -> None:
         for i in range(100):
-            writer.append(audit_event("read", agent=f"t{n}", patient_id=f"p{i}"), patient_id=f"p{i}")
+            writer.append(
+                audit_event("read", agent=f"t{n}", patient_id=f"p{i}"), patient_id=f"p{i}"
+            )
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
     for t in threads:

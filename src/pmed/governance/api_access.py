@@ -109,6 +109,13 @@ class GovernanceState:
             elif self.ledger is not None:
                 self.ledger.close()
 
+    def shred(self, patient_id: str) -> bool:
+        """Destroy a deleted patient's data key (crypto-shredding); the ledger keeps the fact."""
+        from pmed.governance.encryption import PatientKeys, load_master_key
+
+        keys = PatientKeys(self.store.engine, load_master_key(self.config))
+        return keys.shred(patient_id)
+
     def readable_ledger(self) -> Ledger | None:
         """The ledger with every queued entry written (before listing entries or proving)."""
         if self.writer is not None:
@@ -468,6 +475,8 @@ class GovernedAccess(AccessContext):
             current = super().read(rtype, rid)
             pid = self._check_write(current, "delete")
             super().delete(rtype, rid)
+            if rtype == "Patient" and self.gov is not None:
+                self.gov.shred(rid)  # their encrypted data becomes unreadable everywhere
             self._after_write(current, "delete", pid)
         else:
             super().delete(rtype, rid)

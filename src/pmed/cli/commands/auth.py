@@ -97,3 +97,51 @@ def jwks() -> None:
     ring = KeyRing(Settings.from_env().home)
     ring.issuer_key("EdDSA")
     print_json(ring.issuer_jwks())
+
+
+@command.command("rotate-master-key")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def rotate_master_key(as_json: bool) -> None:
+    """Re-wrap every patient data key under a new master key, then retire the old one.
+
+    With the key in a file ($PMED_MASTER_KEY_FILE or $PMED_HOME/keys/master.key) the new key is
+    written beside it first (master.key.new), the data keys are re-wrapped in one transaction,
+    and the new file replaces the old. With $PMED_MASTER_KEY, the new key is printed: set it in
+    the environment before the next start. Destroying the old key also defeats old backups of
+    shredded patients' wrapped keys.
+    """
+    import os
+    from pathlib import Path
+
+    from pmed.cli._store import open_store
+    from pmed.config import Settings
+    from pmed.governance.config import GovernanceConfig
+    from pmed.governance.encryption import MasterKey, PatientKeys, load_master_key
+    from pmed.governance.keys import write_private
+
+    settings = Settings.from_env()
+    config = GovernanceConfig.from_env(settings)
+    keys = PatientKeys(open_store(settings).engine, load_master_key(config))
+    new = MasterKey.generate()
+    path = (
+        None
+        if config.master_key
+        else (config.master_key_file or Path(config.home) / "keys" / "master.key")
+    )
+    staged = None
+    if path is not None:
+        staged = path.with_name(path.name + ".new")
+        staged.unlink(missing_ok=True)
+        write_private(staged, (new.encoded() + "\n").encode())
+    count = keys.rotate_master(new)
+    if path is not None and staged is not None:
+        os.replace(staged, path)
+    result = {"rewrapped": count, "master_key_id": new.key_id}
+    if path is None:
+        result["PMED_MASTER_KEY"] = new.encoded()
+    if as_json:
+        print_json(result)
+    else:
+        click.echo(f"re-wrapped {count} patient data keys under master key {new.key_id}")
+        if path is None:
+            click.echo(f"set PMED_MASTER_KEY={new.encoded()} before the next start")
