@@ -37,6 +37,7 @@ from pmed.api.access import AccessContext, get_access
 from pmed.api.cds_data import PREFETCH, check_resource, gather
 from pmed.api.cds_jwt import CdsJwtVerifier
 from pmed.api.problem import ApiProblem
+from pmed.api.report_launch import router as launch_router
 from pmed.api.report_routes import router as report_router
 from pmed.care.cards import plan_cards
 from pmed.care.context import parse_draft_orders
@@ -48,6 +49,7 @@ __all__ = ["SERVICES", "router"]
 
 log = logging.getLogger("pmed.api.cds")
 router = APIRouter(tags=["CDS Hooks"])
+router.include_router(launch_router)  # /report/launch, /report/callback before /report/{id}
 router.include_router(report_router)
 
 SERVICES: dict[str, dict[str, Any]] = {

@@ -1,8 +1,9 @@
 """`GET /report/{id}`: the patient's care report as one self-contained HTML page.
 
 `?audience=clinician` (default) or `patient`. The record is read through the request's
-`AccessContext` (consent and audit apply). It is also the page a SMART launch opens: the EHR
-launches `GET /report/{id}` or `GET /report?patient=ID` (the launch context's patient).
+`AccessContext` (consent and audit apply), with a pmed token. `GET /report?patient=ID` is the same
+page for a launcher that passes the patient as a parameter. A SMART EHR launch against the EHR's
+own FHIR server is `pmed.api.report_launch` (`/report/launch`).
 """
 
 from __future__ import annotations
