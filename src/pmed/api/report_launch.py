@@ -15,7 +15,9 @@ https://hl7.org/fhir/smart-app-launch/app-launch.html), authorization code with 
    reads and checks as a CDS Hooks `fhirServer` fetch) and the report rendered: the patient
    version when the user is the patient (`fhirUser` Patient/…), else the clinician version.
 
-These routes take no pmed token: the EHR's authorization server is the authority here.
+These routes take no pmed token: the EHR's authorization server is the authority here. They are
+browser navigation targets of the OAuth flow, not API operations, so they are left out of the
+OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -123,7 +125,9 @@ def _challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-@router.get("/report/launch", summary="SMART EHR launch of the care report")
+@router.get(
+    "/report/launch", summary="SMART EHR launch of the care report", include_in_schema=False
+)
 async def launch(
     request: Request, iss: str = Query(...), launch: str = Query(...)
 ) -> RedirectResponse:
@@ -185,7 +189,9 @@ def _report(pending: _Pending, code: str) -> str:
     return render_report(build_plan(record), record, audience=audience)
 
 
-@router.get("/report/callback", summary="SMART redirect target: renders the report")
+@router.get(
+    "/report/callback", summary="SMART redirect target: the report", include_in_schema=False
+)
 async def callback(
     request: Request, code: str = Query(...), state: str = Query(...)
 ) -> HTMLResponse:
