@@ -14,10 +14,11 @@ for the alternative (a copy of the draft with the new drug and dose), all in one
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import orjson
 
 from pmed.care.model import Alternative, Recommendation
 from pmed.findings import Severity
@@ -54,6 +55,11 @@ OVERRIDE_REASONS = [
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 _NS = uuid.UUID("6f1f8a52-3b3c-4d8e-9a51-0c6b2f6d7e10")
 MAX_SUMMARY = 139
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON data (orjson round trip: much faster than `copy.deepcopy`)."""
+    return orjson.loads(orjson.dumps(value))
 
 
 def card_uuid(hook_instance: str, key: str, part: str = "card") -> str:
@@ -104,7 +110,7 @@ def _detail(rec: Recommendation) -> str:
 
 
 def _replacement(draft: Mapping[str, Any], alt: Alternative) -> dict[str, Any]:
-    new = copy.deepcopy(dict(draft))
+    new = _copy(dict(draft))
     new.pop("id", None)
     new.pop("meta", None)
     new.pop("text", None)
@@ -114,7 +120,7 @@ def _replacement(draft: Mapping[str, Any], alt: Alternative) -> dict[str, Any]:
             "coding": [{"system": RXNORM, "code": alt.rxnorm, "display": alt.drug}]
         }
     else:
-        concept = copy.deepcopy(dict(draft.get("medicationCodeableConcept") or {}))
+        concept = _copy(dict(draft.get("medicationCodeableConcept") or {}))
     concept["text"] = f"{alt.drug} {alt.dose}" if alt.dose else alt.drug
     new["medicationCodeableConcept"] = concept
     if alt.dose:
