@@ -8,7 +8,8 @@ the audit threshold. Each group is compared with the rest of the population:
   difference is significant (z = (O − E)/√Σp(1−p), the one-group Hosmer–Lemeshow statistic);
 - equalised odds (Hardt, Price & Srebro, NeurIPS 2016): the larger of |TPR gap| and |FPR gap|,
   flagged above its bound when significant (two-proportion z-test);
-- discrimination: AUROC below the rest by more than its bound, significant by DeLong SEs.
+- discrimination: AUROC below the other groups' within-group AUROCs (size-weighted) by more
+  than its bound, significant by DeLong SEs.
 
 Which gaps raise a *flag* is configurable (`flag_on`). By default calibration and
 discrimination do, and equalised-odds gaps beyond their bound are reported as *disparities*:
@@ -145,10 +146,13 @@ def audit(
         frame = _metric_frame(y, p, labels, threshold)
         by_group = frame.by_group.to_dict(orient="index")
         rows = []
-        for group in sorted(np.unique(labels)):
+        names = sorted(np.unique(labels))
+        stats = {grp: _group_stats(y[labels == grp], p[labels == grp], threshold) for grp in names}
+        for group in names:
             mask = labels == group
-            g = _group_stats(y[mask], p[mask], threshold)
+            g = stats[group]
             r = _group_stats(y[~mask], p[~mask], threshold)
+            r["auroc"], r["auroc_se"] = _within_group_reference(stats, group)
             fl = by_group.get(group, {})
             row: dict[str, Any] = {
                 "group": str(group),
@@ -202,6 +206,22 @@ def audit(
         "disparities": disparities,
         "flagged": bool(flags),
     }
+
+
+def _within_group_reference(stats: dict[str, dict[str, float]], group: str) -> tuple[float, float]:
+    """The other groups' within-group AUROCs, weighted by size, and the SE of that mean.
+
+    A group's AUROC is compared with this, not with the AUROC of everyone else pooled: pooling
+    across groups that differ in risk (age bands) inflates the AUROC by the between-group
+    spread, so every band of a strong predictor would look worse than "the rest"."""
+    others = [s for k, s in stats.items() if k != group and not math.isnan(s["auroc"])]
+    if not others:
+        return float("nan"), float("nan")
+    weights = np.array([s["n"] for s in others], dtype=float)
+    weights /= weights.sum()
+    aurocs = np.array([s["auroc"] for s in others])
+    ses = np.nan_to_num(np.array([s["auroc_se"] for s in others]), nan=0.0)
+    return float(weights @ aurocs), float(math.sqrt(float((weights**2) @ (ses**2))))
 
 
 def _flags(
