@@ -134,7 +134,7 @@ def _show_pgx(vcf_dir: Path, patient_id: str) -> None:
 def _write_reports(store: Store, patient_id: str, out_dir: Path) -> None:
     """Clinician and patient reports, when the care-plan report module is installed."""
     try:
-        from pmed.care.report import write_demo_reports  # type: ignore[attr-defined]
+        from pmed.care.report import write_demo_reports
     except ImportError:
         return
     paths = write_demo_reports(store, patient_id, out_dir)
