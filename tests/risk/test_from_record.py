@@ -188,3 +188,11 @@ def test_labile_inr_is_under_60_percent_of_recent_inrs_in_range_for_warfarin_use
     findings = score_record(PatientRecord.from_resources(guideline_patient(more=more)), at=AT,
                             names=["has-bled"])  # fmt: skip
     assert [m["name"] for m in findings[0].details["missing"]] == ["alcohol"]
+
+
+def test_implausible_recorded_creatinine_gives_no_egfr_and_says_why() -> None:
+    resources = [r for r in guideline_patient() if r["id"] != "scr"]
+    resources.append(observation("scr0", PID, "2160-0", "2024-05-01", 0))
+    got = record_inputs(PatientRecord.from_resources(resources), AT)
+    assert "egfr" not in got.values
+    assert any("creatinine 0 mg/dL" in note and "Observation/scr0" in note for note in got.notes)

@@ -212,6 +212,13 @@ def _egfr(record: PatientRecord, before: Any, out: RecordInputs) -> None:
     98979-8 (CKD-EPI 2021) value. Older equations' values (MDRD, CKD-EPI 2009) are not used."""
     scr = record.latest("2160-0", "mg/dL", before=before)
     sex = out.values.get("sex")
+    spec = get_calculator("egfr-ckd-epi-2021").spec("scr_mg_dl")
+    if scr is not None and not (spec.low or 0) <= scr.value <= (spec.high or float("inf")):
+        out.notes.append(
+            f"creatinine {scr.value:g} mg/dL ({scr.source}) is outside {spec.range_text()}: "
+            "eGFR not estimated from it"
+        )
+        scr = None
     if scr is not None and sex is not None and scr.date is not None:
         age = record.age(scr.date)
         if age is not None and age >= 18:
