@@ -339,4 +339,6 @@ def ingest_paths(
                 )
             if on_file_done is not None:
                 on_file_done(path, result)
+    if summary.totals.written:
+        store.optimize()  # fresh planner statistics after a bulk load
     return summary

@@ -46,7 +46,7 @@ resources = Table(
     Column("hash", String(64), nullable=False),
     Column("content", Text),
 )
-Index("ix_resources_patient", resources.c.patient_id, resources.c.type)
+Index("ix_resources_patient", resources.c.patient_id, resources.c.type, resources.c.id)
 Index("ix_resources_type_updated", resources.c.type, resources.c.last_updated)
 
 resource_history = Table(
@@ -61,7 +61,7 @@ resource_history = Table(
 )
 
 
-def _index_table(name: str, *value_columns: Column) -> Table:  # type: ignore[type-arg]
+def _index_table(name: str, *value_columns: Column) -> Table:
     return Table(
         name,
         metadata,
@@ -75,34 +75,37 @@ def _index_table(name: str, *value_columns: Column) -> Table:  # type: ignore[ty
 idx_token = _index_table(
     "idx_token", Column("system", String(255)), Column("code", String(255), nullable=False)
 )
-Index("ix_token_lookup", idx_token.c.type, idx_token.c.param, idx_token.c.code)
-Index("ix_token_owner", idx_token.c.type, idx_token.c.id)
+Index("ix_token_lookup", *(idx_token.c[n] for n in ("type", "param", "code", "system", "id")))
+Index("ix_token_owner", *(idx_token.c[n] for n in ("type", "id", "param", "code", "system")))
 
 idx_string = _index_table("idx_string", Column("value", String(255), nullable=False))
-Index("ix_string_lookup", idx_string.c.type, idx_string.c.param, idx_string.c.value)
-Index("ix_string_owner", idx_string.c.type, idx_string.c.id)
+Index("ix_string_lookup", *(idx_string.c[n] for n in ("type", "param", "value", "id")))
+Index("ix_string_owner", *(idx_string.c[n] for n in ("type", "id", "param", "value")))
 
 idx_date = _index_table(
     "idx_date",
     Column("low", String(32), nullable=False),
     Column("high", String(32), nullable=False),
 )
-Index("ix_date_lookup", idx_date.c.type, idx_date.c.param, idx_date.c.low)
-Index("ix_date_owner", idx_date.c.type, idx_date.c.id)
+Index("ix_date_lookup", *(idx_date.c[n] for n in ("type", "param", "low", "high", "id")))
+Index("ix_date_owner", *(idx_date.c[n] for n in ("type", "id", "param", "low", "high")))
 
 idx_reference = _index_table(
     "idx_reference",
     Column("target_type", String(64)),
     Column("target_id", String(255), nullable=False),
 )
-Index("ix_reference_lookup", idx_reference.c.type, idx_reference.c.param, idx_reference.c.target_id)
-Index("ix_reference_owner", idx_reference.c.type, idx_reference.c.id)
+Index(
+    "ix_reference_lookup",
+    *(idx_reference.c[n] for n in ("type", "param", "target_id", "id")),
+)
+Index("ix_reference_owner", *(idx_reference.c[n] for n in ("type", "id", "param", "target_id")))
 
 idx_number = _index_table(
     "idx_number", Column("value", Float, nullable=False), Column("unit", String(64))
 )
-Index("ix_number_lookup", idx_number.c.type, idx_number.c.param, idx_number.c.value)
-Index("ix_number_owner", idx_number.c.type, idx_number.c.id)
+Index("ix_number_lookup", *(idx_number.c[n] for n in ("type", "param", "value", "id")))
+Index("ix_number_owner", *(idx_number.c[n] for n in ("type", "id", "param", "value")))
 
 index_tables = {
     "token": idx_token,

@@ -102,7 +102,40 @@ def _token_condition(t: Any, value: str) -> Any:
     return sa.and_(t.c.system == system, t.c.code == code)
 
 
-def _param_condition(rtype: str, name: str, modifier: str | None, value: str) -> Any:
+# One condition drives a search (materialised as `id IN (SELECT id …)`, an ordered list the
+# database walks); the others are probed per candidate (correlated `EXISTS` on the owner indexes).
+# Equality kinds are usually the most selective drivers, date ranges the least.
+_DRIVE_RANK = {"token": 0, "reference": 0, "string": 1, "number": 2, "date": 3}
+
+
+def _kind_of(rtype: str, name: str, modifier: str | None) -> str | None:
+    """The index kind a parameter searches; None for `resources` columns and `:not`."""
+    if name in ("_id", "_lastUpdated") or modifier == "not":
+        return None
+    definition = SEARCH_PARAMS.get(rtype, {}).get(name)
+    if name == "patient" and (definition is None or definition[0] == "reference"):
+        return None
+    return definition[0] if definition else None
+
+
+def _driver(rtype: str, parsed: Sequence[tuple[str, str | None, str]]) -> int | None:
+    """The parameter that drives the search; None when the compartment or `_id` lookup does."""
+    if any(
+        name in ("_id", "patient") and _kind_of(rtype, name, modifier) is None
+        for name, modifier, _ in parsed
+    ):
+        return None
+    ranked = [
+        (_DRIVE_RANK.get(kind, 9), i)
+        for i, (name, modifier, _) in enumerate(parsed)
+        if (kind := _kind_of(rtype, name, modifier)) is not None
+    ]
+    return min(ranked)[1] if ranked else None
+
+
+def _param_condition(
+    rtype: str, name: str, modifier: str | None, value: str, drive: bool = True
+) -> Any:
     r = schema.resources.c
     field = f"{name}{':' + modifier if modifier else ''}"
     values = [v for v in value.split(",") if v != ""]
@@ -151,21 +184,35 @@ def _param_condition(rtype: str, name: str, modifier: str | None, value: str) ->
         or (modifier == "not" and kind != "token")
     ):
         raise InputError(f"modifier :{modifier} is not supported for {name}", field=field)
-    matching = sa.select(table.c.id).where(table.c.type == rtype, table.c.param == name, cond)
-    return r.id.not_in(matching) if modifier == "not" else r.id.in_(matching)
+    if drive and modifier != "not":
+        matching = sa.select(table.c.id).where(table.c.type == rtype, table.c.param == name, cond)
+        return r.id.in_(matching)
+    probe = sa.exists().where(
+        table.c.type == rtype, table.c.id == r.id, table.c.param == name, cond
+    )
+    return sa.not_(probe) if modifier == "not" else probe
 
 
 def build_search(
     rtype: str, params: Sequence[tuple[str, str]], sort: str | None
 ) -> tuple[list[Any], list[Any]]:
-    """WHERE conditions and ORDER BY clauses for one search."""
+    """WHERE conditions and ORDER BY clauses for one search.
+
+    One indexed condition drives and every other one is an `EXISTS` probe per candidate, so a
+    selective condition is never intersected with a huge list: `patient=X&code=Y` walks X's
+    compartment instead of materialising every Observation with code Y.
+    """
     r = schema.resources.c
     where: list[Any] = [r.type == rtype, r.deleted.is_(False)]
+    parsed: list[tuple[str, str | None, str]] = []
     for raw_name, value in params:
         name, _, modifier = raw_name.partition(":")
         if name in CONTROL_PARAMS:
             continue
-        where.append(_param_condition(rtype, name, modifier or None, value))
+        parsed.append((name, modifier or None, value))
+    driver = _driver(rtype, parsed)
+    for i, (param, param_modifier, param_value) in enumerate(parsed):
+        where.append(_param_condition(rtype, param, param_modifier, param_value, drive=i == driver))
     return where, _order_by(rtype, sort)
 
 
