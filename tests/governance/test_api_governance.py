@@ -283,3 +283,14 @@ def test_deleting_a_patient_shreds_their_data_key_and_the_ledger_keeps_the_fact(
         fresh.decrypt("p4", sealed, "Observation/g4")
     log = client.get("/Patient/p4/$access-log", headers=headers(settings, "admin")).json()
     assert any(e["resource"]["subtype"][0]["code"] == "delete" for e in log["entry"])
+
+
+def test_consents_written_by_another_process_take_effect_within_a_second(api) -> None:  # type: ignore[no-untyped-def]
+    from pmed.governance import consent
+
+    client, settings, store = api
+    doc = headers(settings, "clinician-care-team")
+    assert client.get("/Observation/gen1", headers=doc).status_code == 200
+    store.write_batch([{**consent.restrict_category("p1", "genomics"), "id": "from-ingest"}])
+    time.sleep(1.2)
+    assert client.get("/Observation/gen1", headers=doc).status_code == 404

@@ -76,10 +76,27 @@ def test_structured_identifiers_are_all_removed(
             assert len(a["postalCode"]) == 3
 
 
+def free_text(out: Path) -> str:
+    """Only the free-text fields of the export (notes, comments): recall on text is measured
+    there, not on pseudonymous ids, whose random hex may contain any short digit string."""
+    chunks = []
+    for f in sorted(out.glob("*.ndjson")):
+        for line in f.read_text().splitlines():
+            res = json.loads(line)
+            chunks += [n.get("text", "") for n in res.get("note", [])]
+            for c in res.get("content", []):
+                data = c.get("attachment", {}).get("data")
+                if data:
+                    chunks.append(base64.b64decode(data).decode())
+    return "\n".join(chunks)
+
+
 def test_planted_text_identifiers_recall_at_least_99_percent(
     corpus: deid_corpus.Corpus, safe_harbor: Path
 ) -> None:
-    r = recall(corpus.planted_text, exported_text(safe_harbor))
+    text = free_text(safe_harbor)
+    assert len(text) > 200 * 300  # the notes are there, scrubbed, not dropped
+    r = recall(corpus.planted_text, text)
     print("text recall", {k: round(v, 4) for k, v in r.items()})
     assert all(v >= 0.99 for v in r.values()), r
 

@@ -135,7 +135,7 @@ class GovernanceState:
     def authenticate(self, request: Request) -> Principal:
         if not self.config.auth_enabled:
             return Principal.development()
-        path = request.url.path
+        path = str(request.scope.get("path", ""))
         if path.startswith("/cds-services/"):
             # CDS Hooks calls carry the CDS Client's JWT, verified by the hook route itself;
             # the client reads on behalf of its user, read-only, consent enforced.

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pmed.errors import AccessDenied, InputError
+from pmed.governance.freshness import ChangeWatch
 from pmed.governance.sensitivity import ACT_CODE, CATEGORIES, categories_of, resource_codes
 
 __all__ = [
@@ -198,15 +199,19 @@ def evaluate(
 
 
 class ConsentEngine:
-    """Consents per patient, read from the store and cached briefly (writes invalidate)."""
+    """Consents per patient, read from the store and cached; writes through governance
+    invalidate at once, other processes' writes within a second (`ChangeWatch`)."""
 
-    def __init__(self, store: Any, *, ttl: float = 5.0) -> None:
+    def __init__(self, store: Any, *, ttl: float = 300.0, watch_interval: float = 1.0) -> None:
         self.store = store
         self.ttl = ttl
+        self._watch = ChangeWatch(store, ["Consent"], interval=watch_interval)
         self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
         self._lock = threading.Lock()
 
     def consents_for(self, patient_id: str) -> list[dict[str, Any]]:
+        if self._watch.changed():
+            self.invalidate()
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(patient_id)

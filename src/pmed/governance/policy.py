@@ -19,6 +19,7 @@ from typing import Any
 
 from pmed.errors import AccessDenied, NotFoundError
 from pmed.governance.consent import ConsentEngine, ConsentRequest
+from pmed.governance.freshness import ChangeWatch
 from pmed.governance.roles import Principal
 
 __all__ = ["CareTeams", "Decision", "Policy"]
@@ -47,15 +48,20 @@ def _refs(node: Any, *path: str) -> Iterable[str]:
 
 
 class CareTeams:
-    """Who is in each patient's care team, read from the record and cached briefly."""
+    """Who is in each patient's care team, read from the record and cached (see ChangeWatch)."""
 
-    def __init__(self, store: Any, *, ttl: float = 30.0) -> None:
+    def __init__(self, store: Any, *, ttl: float = 300.0, watch_interval: float = 1.0) -> None:
         self.store = store
         self.ttl = ttl
+        self._watch = ChangeWatch(
+            store, ["CareTeam", "Encounter", "Patient"], interval=watch_interval
+        )
         self._cache: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     def members(self, patient_id: str) -> frozenset[str]:
+        if self._watch.changed():
+            self.invalidate()
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(patient_id)
