@@ -4,7 +4,8 @@
     python benchmarks/models.py --build 100000          # generate + ingest one first (slow)
 
 Prints one JSON line: extraction patients/s (patients in the store scanned / wall time, and the
-cohort size) for `examples/ascvd_10y.yaml`; fit time of L1 logistic and LightGBM on that cohort;
+cohort size) for `examples/ascvd_10y.yaml`, for a first pass (file possibly not in the OS cache)
+and a second; fit time of L1 logistic and LightGBM on that cohort;
 and fit time of both on a 100,000 × 100 matrix (targets: extraction ≥ 2,000 patients/s,
 LightGBM on 100,000 × 100 in under 60 s). A benchmark, never a timed test.
 """
@@ -90,15 +91,20 @@ def main() -> None:
     store = Store.open(Settings(home=home))
     in_store = store.counts().get("Patient", 0)
     definition = load_definition(EXAMPLE)
-    start = time.perf_counter()
-    features = extract_cohort(store, definition)
-    extract_s = time.perf_counter() - start
+    passes = []
+    for _ in range(2):  # the first pass may read the file from disk; the second from the cache
+        start = time.perf_counter()
+        features = extract_cohort(store, definition)
+        passes.append(time.perf_counter() - start)
+    extract_s = passes[1]
     data = to_training_data(features)
     result.update(
         store_patients=in_store,
         cohort_patients=features.n,
         features=len(features.feature_names),
+        extract_seconds_first_pass=round(passes[0], 2),
         extract_seconds=round(extract_s, 2),
+        extract_patients_per_s_first_pass=round(in_store / passes[0]),
         extract_patients_per_s=round(in_store / extract_s),
         extract_cohort_patients_per_s=round(features.n / extract_s),
         cohort_fit_seconds={a: _fit(data.x, data.y, a) for a in ("logistic", "lightgbm")},

@@ -1,6 +1,7 @@
 """Explanations: SHAP values (Lundberg & Lee, NeurIPS 2017) in log-odds, global and per patient.
 
-LightGBM models use TreeSHAP (Lundberg et al., Nat Mach Intell 2020), exact for trees. L1
+LightGBM models use TreeSHAP (Lundberg et al., Nat Mach Intell 2020), exact for trees, scaled
+by the model's logistic recalibration (an affine map of the log-odds, so additivity holds). L1
 logistic models use SHAP's LinearExplainer with the training sample as background (interventional,
 i.e. coefficient × (value − background mean) on the standardised scale); the contributions of a
 feature's missing-value indicator are added to that feature, so every contribution is named by an
@@ -36,9 +37,9 @@ def shap_values(
             values = explainer.shap_values(x)
         if isinstance(values, list):
             values = values[1]
-        base = explainer.expected_value
-        base = float(np.ravel(base)[-1])
-        return np.asarray(values, dtype=np.float64), base
+        base = float(np.ravel(explainer.expected_value)[-1])
+        a, b = model.recalibration()  # affine in log-odds: contributions scale, base shifts
+        return np.asarray(values, dtype=np.float64) * b, a + b * base
     pipe = model.estimator
     prep = pipe[:-1]
     linear = pipe.named_steps["model"]
