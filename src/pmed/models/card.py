@@ -30,8 +30,13 @@ def card_dict(reg: RegisteredModel) -> dict[str, Any]:
         "Features use diagnoses and prescriptions as recorded; absent codes are treated as absent "
         "conditions, and missing laboratory values are handled by the learner, not imputed from "
         "the patient's history.",
-        "A fixed calendar index date is used; predictions for other dates assume the same "
-        "relation between features and outcome.",
+        (
+            "Each patient's index is their first qualifying event; predictions at other times "
+            "assume the same relation between features and outcome."
+            if cohort.get("index_event")
+            else "A fixed calendar index date is used; predictions for other dates assume the "
+            "same relation between features and outcome."
+        ),
     ]
     if m.get("audit", {}).get("flagged"):
         limitations.insert(
@@ -153,7 +158,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         for name, b in card["baselines"].items():
             lines.append(
                 f"| {name} | {b['n']} | {_f(b['auroc'])} | "
-                f"{_f(b['model_auroc_same_patients'])} | {_f(b['delong_p_value'], 4)} |"
+                f"{_f(b['model_auroc_same_patients'])} | {b['delong_p_value']:.2g} |"
             )
         lines.append("")
     lines += ["## Metrics by group", ""]
