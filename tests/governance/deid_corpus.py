@@ -277,6 +277,44 @@ def build(n: int = 200, seed: int = 6962) -> Corpus:
                 ],
             }
         )
+        # A second note in other formats than the first: bare digits, two-digit years,
+        # ordinal dates, lower case and possessive names, domains without a scheme.
+        bare = f"{rng.randint(201, 989)}{rng.randint(200, 999)}{rng.randint(0, 9999):04d}"
+        spaced_ssn = f"{rng.randint(100, 899)} {rng.randint(10, 99)} {rng.randint(1000, 9999)}"
+        y3, m3, d3 = rng.randint(2005, 2023), rng.randint(1, 12), rng.randint(1, 28)
+        short_date = f"{m3}/{d3}/{y3 % 100:02d}"
+        suffix = {1: "st", 2: "nd", 3: "rd"}.get(d2 if d2 < 20 else d2 % 10, "th")
+        ordinal = f"the {d2}{suffix} of {MONTHS[m2 - 1]} {y2}"
+        domain = f"portal.{family.lower()}health.org/records/{i}"
+        shout = f"{given.upper()}.{family.upper()}@EXAMPLE.COM"
+        note2 = (
+            f"follow-up for {given.lower()} {family.lower()}: {family}'s daughter called from "
+            f"{bare}. ssn on file {spaced_ssn}. seen {short_date} and again on {ordinal}. "
+            f"records at {domain}; write to {shout}. now {age} yo, lives alone."
+        )
+        T["phone"] += [bare]
+        T["ssn"] += [spaced_ssn]
+        T["date"] += [short_date, ordinal.removeprefix("the ")]
+        T["url"] += [domain]
+        T["email"] += [shout]
+        T["name"] += [f"{given.lower()} {family.lower()}", f"{family}'s"]
+        T["age_over_89"] += [f"{age} yo"]
+        corpus.resources.append(
+            {
+                "resourceType": "DocumentReference",
+                "id": f"note2-{i}",
+                "status": "current",
+                "subject": {"reference": f"Patient/{pid}"},
+                "content": [
+                    {
+                        "attachment": {
+                            "contentType": "text/plain",
+                            "data": base64.b64encode(note2.encode()).decode(),
+                        }
+                    }
+                ],
+            }
+        )
         comment = f"Called {given} at {_phone(rng)} on {_date_text(rng, y, m, d)}."
         corpus.resources.append(
             {

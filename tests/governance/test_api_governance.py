@@ -294,3 +294,20 @@ def test_consents_written_by_another_process_take_effect_within_a_second(api) ->
     store.write_batch([{**consent.restrict_category("p1", "genomics"), "id": "from-ingest"}])
     time.sleep(1.2)
     assert client.get("/Observation/gen1", headers=doc).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [
+        ("GET", "/Patient/p1/$access-log?_count=0", 400),
+        ("GET", "/Patient/p1/$access-log?_count=abc", 400),
+        ("GET", "/Patient/p1/$access-log?_offset=-1", 400),
+        ("GET", "/Patient/nobody/$access-log", 200),
+        ("DELETE", "/Patient/p1/$consent/no-such-consent", 404),
+        ("GET", "/Patient/%00/$consents", 200),
+    ],
+)
+def test_bad_input_to_the_governance_endpoints(api, method: str, url: str, status: int) -> None:  # type: ignore[no-untyped-def]
+    client, settings, _ = api
+    r = client.request(method, url, headers=headers(settings, "admin"))
+    assert r.status_code == status, (url, r.status_code, r.text)

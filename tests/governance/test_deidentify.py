@@ -193,3 +193,13 @@ def test_research_opt_outs_and_restricted_categories_are_left_out(tmp_path: Path
     assert summary.withheld_by_consent == 1
     manifest = json.loads((tmp_path / "out" / "deidentification.json").read_text())
     assert manifest["excludedOptedOut"] == 1 and "Safe Harbor" in manifest["method"]
+
+
+def test_scrubbing_keeps_the_clinical_content() -> None:
+    from pmed.governance.scrub import Scrubber
+
+    text = (
+        "LDL 130 mg/dL, HbA1c 7.2 %, eGFR 58 mL/min/1.73m2. Started metformin 500 mg twice "
+        "daily; CYP2C19 *2/*17 intermediate metabolizer. BP 142/88. Follow up in 3 months."
+    )
+    assert Scrubber(["Okonkwo"])(text) == text

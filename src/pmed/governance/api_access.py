@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -70,6 +71,11 @@ class GovernanceState:
     def __init__(self, store: Store, settings: Settings, config: GovernanceConfig | None = None):
         self.config = config or GovernanceConfig.from_env(settings)
         self.store = store
+        if not self.config.auth_enabled:
+            logging.getLogger("pmed.governance").warning(
+                "PMED_AUTH=off: authentication is DISABLED; every request acts as an admin "
+                "(development only, never in production)"
+            )
         self.verifier = (
             TokenVerifier(self.config, engine=store.engine) if self.config.auth_enabled else None
         )

@@ -59,7 +59,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (
         "SSN",
         re.compile(
-            r"\b\d{3}-\d{2}-\d{4}\b|\b(?:SSN|social\s+security(?:\s+number)?)\s*[:#]?\s*\d{9}\b",
+            r"\b\d{3}-\d{2}-\d{4}\b|\b\d{3} \d{2} \d{4}\b"
+            r"|\b(?:SSN|social\s+security(?:\s+number)?)\s*[:#]?\s*\d{9}\b",
             re.I,
         ),
     ),
@@ -70,7 +71,15 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
             re.IGNORECASE,
         ),
     ),
+    ("PHONE", re.compile(r"(?<![\w.-])\+?1?\d{10}(?![\w-]|\.\d)")),
     ("VIN", re.compile(r"\b[A-HJ-NPR-Z0-9]{17}\b")),
+    (
+        "URL",
+        re.compile(
+            r"\b(?:[a-z0-9-]+\.)+(?:com|org|net|edu|gov|io|health|us|uk|info)(?:/[^\s<>\"')]*)?",
+            re.IGNORECASE,
+        ),
+    ),
     (
         "ADDRESS",
         re.compile(

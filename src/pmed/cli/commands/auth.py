@@ -29,8 +29,8 @@ def command() -> None:
 @click.option(
     "--scope",
     default=None,
-    help="SMART scopes, space-separated (default by role: patient/*.rs, user/*.rs, "
-    "system/*.rs, user/*.cruds).",
+    help="SMART scopes, space-separated (default by role: patient/*.rs + patient/Consent.cu, "
+    "user/*.rs, system/*.rs, user/*.cruds).",
 )
 @click.option(
     "--patient", default=None, help="Patient id: the launch context, or the patient's own."
@@ -59,7 +59,7 @@ def token(
     from pmed.governance.tokens import TokenIssuer
 
     defaults = {
-        "patient": "launch/patient patient/*.rs",
+        "patient": "launch/patient patient/*.rs patient/Consent.cu",
         "clinician": "openid fhirUser user/*.rs",
         "researcher": "system/*.rs",
         "admin": "user/*.cruds system/*.cruds",
