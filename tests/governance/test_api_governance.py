@@ -311,3 +311,13 @@ def test_bad_input_to_the_governance_endpoints(api, method: str, url: str, statu
     client, settings, _ = api
     r = client.request(method, url, headers=headers(settings, "admin"))
     assert r.status_code == status, (url, r.status_code, r.text)
+
+
+def test_bulk_exports_follow_each_roles_reach(api) -> None:  # type: ignore[no-untyped-def]
+    client, settings, _ = api
+    mine = wait_export(client, headers(settings, "patient-p1"))
+    assert {p["id"] for p in mine["Patient"]} == {"p1"}
+    assert {o["id"] for o in mine["Observation"]} == {"ldl1", "gen1"}
+    care = wait_export(client, headers(settings, "clinician-care-team"))
+    assert {p["id"] for p in care["Patient"]} == {"p1", "p2"}  # CareTeam, generalPractitioner
+    assert "ldl4" not in {o["id"] for o in care["Observation"]}
