@@ -151,3 +151,20 @@ def test_patients_may_only_record_consents_about_themselves() -> None:
         c.validate_patient_consent({**c.research_opt_out("p"), "status": "bogus"}, "p")
     with pytest.raises(InputError):
         c.restrict_category("p", "astrology")
+
+
+def test_cohort_extraction_can_list_every_research_opt_out_at_once(sqlite_settings) -> None:  # type: ignore[no-untyped-def]
+    from pmed.governance.consent import ConsentEngine
+    from pmed.record.store import Store
+
+    store = Store.open(sqlite_settings)
+    patients = [{"resourceType": "Patient", "id": f"p{i}"} for i in range(4)]
+    store.write_batch([
+        *patients,
+        {**c.research_opt_out("p1"), "id": "a"},
+        {**c.restrict_category("p2", "genomics"), "id": "b"},
+        {**c.research_opt_out("p3"), "id": "c", "status": "inactive"},
+    ])  # fmt: skip
+    engine = ConsentEngine(store)
+    assert engine.research_opted_out() == {"p1"}
+    assert not engine.research_permitted("p1") and engine.research_permitted("p2")

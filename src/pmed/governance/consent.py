@@ -238,6 +238,19 @@ class ConsentEngine:
         """False when the patient opted out of research use."""
         return self.decide(patient_id, ConsentRequest(purpose="HRESCH")).permitted
 
+    def research_opted_out(self) -> frozenset[str]:
+        """Every patient whose consent forbids research use, in one pass over the Consents:
+        for cohort extraction and model training, which must leave them out."""
+        by_patient: dict[str, list[dict[str, Any]]] = {}
+        for consent in self.store.iter_resources("Consent"):
+            ref = str((consent.get("patient") or {}).get("reference", ""))
+            if ref.startswith("Patient/"):
+                by_patient.setdefault(ref.split("/", 1)[1], []).append(consent)
+        request = ConsentRequest(purpose="HRESCH")
+        return frozenset(
+            pid for pid, found in by_patient.items() if not evaluate(found, request).permitted
+        )
+
 
 # ---- building and checking consents ---------------------------------------------------------
 
