@@ -17,15 +17,16 @@ from typing import Any
 import orjson
 
 from pmed.errors import InputError, PmedError
-from pmed.record.store import Store, WriteSummary, prepare_resource
+from pmed.record.store import PreparedResource, Store, WriteSummary, prepare_resource
 from pmed.record.transaction import (
     BUNDLE_TYPES,
     Planner,
     UnresolvedReference,
-    apply_entries,
     check_bundle_type,
     parse_entries,
     parse_entry,
+    prepare_bundle,
+    write_planned,
 )
 
 __all__ = ["FileResult", "IngestSummary", "ingest_file", "ingest_paths", "iter_input_files"]
@@ -144,6 +145,10 @@ def ingest_file(
         summary = _ingest_large_json(store, path, check)
     else:
         summary = _ingest_json(store, path, check)
+    return _result(file, summary)
+
+
+def _result(file: str, summary: WriteSummary) -> FileResult:
     total = summary.created + summary.updated + summary.unchanged
     return FileResult(
         file,
@@ -170,26 +175,38 @@ def _ingest_vcf(store: Store, path: Path, patient: str | None) -> FileResult:
     return FileResult(str(path), True, len(written), created=len(written), by_type=by_type)
 
 
-def _ingest_json(store: Store, path: Path, check: Validator | None) -> WriteSummary:
+PreparedFile = tuple[list[PreparedResource], list[tuple[str, str]]]
+
+
+def _prepare_json(store: Store, path: Path, check: Validator | None) -> PreparedFile:
+    """Parse, plan, validate and serialise one JSON file: everything but the write."""
     file = str(path)
     document = _load_json(path, file)
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         raise InputError(
             "expected a FHIR resource or Bundle (a JSON object with resourceType)", file=file
         )
+    if document["resourceType"] == "Bundle" and document.get("type") in BUNDLE_TYPES:
+        if check is not None:
+            _check_bundle_shell(document, file)
+        return prepare_bundle(store, document, file=file, validate=check)
+    if document["resourceType"] == "Bundle":
+        check_bundle_type(document.get("type"), file)
+    return [_prepare_single(document, file, check)], []
+
+
+def _write_file(store: Store, planned: PreparedFile) -> WriteSummary:
     with store.transaction() as conn:
-        if document["resourceType"] == "Bundle" and document.get("type") in BUNDLE_TYPES:
-            if check is not None:
-                _check_bundle_shell(document, file)
-            return apply_entries(store, conn, document, file=file, validate=check).summary
-        if document["resourceType"] == "Bundle":
-            check_bundle_type(document.get("type"), file)
-        return _write_single(store, conn, document, file, check)
+        return write_planned(store, conn, *planned)[0]
 
 
-def _write_single(
-    store: Store, conn: Any, resource: dict[str, Any], file: str, check: Validator | None
-) -> WriteSummary:
+def _ingest_json(store: Store, path: Path, check: Validator | None) -> WriteSummary:
+    return _write_file(store, _prepare_json(store, path, check))
+
+
+def _prepare_single(
+    resource: dict[str, Any], file: str, check: Validator | None
+) -> PreparedResource:
     """One resource (or a document/message Bundle) stored as it is, references untouched."""
     if not resource.get("id"):
         single = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": resource}]}
@@ -199,7 +216,7 @@ def _write_single(
             check(resource, 0)
         except InputError as exc:
             raise InputError(exc.reason, file=exc.file, field=exc.field) from exc
-    return store.write_prepared(conn, [prepare_resource(resource)])
+    return prepare_resource(resource)
 
 
 def _check_bundle_shell(bundle: dict[str, Any], file: str) -> None:

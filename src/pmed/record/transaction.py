@@ -36,6 +36,8 @@ __all__ = [
     "check_bundle_type",
     "parse_entries",
     "parse_entry",
+    "prepare_bundle",
+    "write_planned",
 ]
 
 BUNDLE_TYPES = {"transaction", "batch", "collection"}
@@ -145,7 +147,7 @@ def _derived_id(entry: _Entry) -> str:
 class _Matcher:
     """Finds resources matching a FHIR query string, in the bundle first, then in the store."""
 
-    def __init__(self, store: Store, conn: Connection, entries: list[_Entry]) -> None:
+    def __init__(self, store: Store, conn: Connection | None, entries: list[_Entry]) -> None:
         self.store, self.conn, self.entries = store, conn, entries
         self._rows: dict[int, dict[str, list[tuple[Any, ...]]]] = {}
 
@@ -195,7 +197,7 @@ class Planner:
     Planning can run over a bundle in chunks (for streamed files); the map keeps only ids.
     """
 
-    def __init__(self, store: Store, conn: Connection, file: str | None) -> None:
+    def __init__(self, store: Store, conn: Connection | None, file: str | None) -> None:
         self.store, self.conn, self.file = store, conn, file
         self.mapping: dict[str, str] = {}
 
@@ -243,10 +245,10 @@ class Planner:
                 if existing:
                     entry.target, entry.skip = (rtype, existing[0]["id"]), True
 
-    def write(
+    def prepare(
         self, entries: list[_Entry], validate: Callable[[dict[str, Any], int], None] | None
-    ) -> tuple[WriteSummary, int]:
-        """Rewrite references, validate and write planned entries; returns (summary, deleted)."""
+    ) -> tuple[list[PreparedResource], list[tuple[str, str]]]:
+        """Rewrite references and validate planned entries: what to write and what to delete."""
         matcher = _Matcher(self.store, self.conn, entries)
 
         def lookup(ref: str) -> str | None:
@@ -273,9 +275,41 @@ class Planner:
                     resource, entry.index, self.mapping, lookup, self.file
                 )
                 prepared.append(prepare_resource(resource, resolve, rewrite))
-        summary = self.store.write_prepared(self.conn, prepared)
-        deleted = sum(self.store.delete_in(self.conn, rtype, rid) for rtype, rid in deletes)
-        return summary, deleted
+        return prepared, deletes
+
+    def write(
+        self, entries: list[_Entry], validate: Callable[[dict[str, Any], int], None] | None
+    ) -> tuple[WriteSummary, int]:
+        """Prepare and write planned entries in the planner's transaction: (summary, deleted)."""
+        assert self.conn is not None
+        prepared, deletes = self.prepare(entries, validate)
+        return write_planned(self.store, self.conn, prepared, deletes)
+
+
+def write_planned(
+    store: Store,
+    conn: Connection,
+    prepared: list[PreparedResource],
+    deletes: list[tuple[str, str]],
+) -> tuple[WriteSummary, int]:
+    """Write prepared resources and apply deletions inside the caller's transaction."""
+    summary = store.write_prepared(conn, prepared)
+    deleted = sum(store.delete_in(conn, rtype, rid) for rtype, rid in deletes)
+    return summary, deleted
+
+
+def prepare_bundle(
+    store: Store,
+    bundle: dict[str, Any],
+    *,
+    file: str | None = None,
+    validate: Callable[[dict[str, Any], int], None] | None = None,
+) -> tuple[list[PreparedResource], list[tuple[str, str]]]:
+    """Everything `apply_entries` does short of writing: safe to run in another process."""
+    _btype, entries = parse_entries(bundle, file)
+    planner = Planner(store, None, file)
+    planner.plan(entries)
+    return planner.prepare(entries, validate)
 
 
 def _path_of(node: Any, needle: str, path: str) -> str | None:
