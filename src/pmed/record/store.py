@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from pmed.config import Settings
 from pmed.errors import ConflictError, GoneError, InputError, NotFoundError, StoreError
 from pmed.record import schema
 from pmed.record.references import split_reference
+from pmed.record.sealing import Sealer, open_sealed, seal_content
 from pmed.record.search_params import extract_index_rows, patient_reference_fields
 
 __all__ = ["PreparedResource", "SearchPage", "Store", "WriteSummary", "prepare_resource"]
@@ -130,7 +131,7 @@ def _patient_of(resource: dict[str, Any], resolve: Callable[[str], str] | None) 
     return None
 
 
-def _materialise(content: str, version_id: int, last_updated: str) -> dict[str, Any]:
+def _materialise(content: str | bytes, version_id: int, last_updated: str) -> dict[str, Any]:
     resource: dict[str, Any] = orjson.loads(content)
     meta = dict(resource.get("meta") or {})
     meta["versionId"] = str(version_id)
@@ -154,13 +155,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Store:
-    """One FHIR store. Open with `Store.open(settings)`; safe to share between threads."""
+    """One FHIR store. Open with `Store.open(settings)`; safe to share between threads.
+    `sealer`: encryption at rest of sensitive content (`pmed.record.sealing`)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
         self.engine = engine
+        self.sealer = sealer
 
     @classmethod
-    def open(cls, settings: Settings) -> Store:
+    def open(cls, settings: Settings, sealer: Sealer | None = None) -> Store:
         url = settings.resolved_database_url
         try:
             if url.startswith("sqlite"):
@@ -174,7 +177,7 @@ class Store:
             schema.metadata.create_all(engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot open the store at {engine_label(url)}: {exc}") from exc
-        return cls(engine)
+        return cls(engine, sealer)
 
     @property
     def dialect(self) -> str:
@@ -214,7 +217,17 @@ class Store:
             raise NotFoundError(f"{rtype}/{rid} is not in the store")
         if row.deleted:
             raise GoneError(f"{rtype}/{rid} was deleted (version {row.version_id})")
-        return _materialise(row.content, row.version_id, row.last_updated)
+        return self._materialise(rtype, rid, row.content, row.version_id, row.last_updated)
+
+    def _materialise(self, rtype: str, rid: str, content: str, *meta: Any) -> dict[str, Any]:
+        """A stored row as a resource with its meta; sealed content is opened first."""
+        return _materialise(open_sealed(self.sealer, rtype, rid, content), *meta)
+
+    def _streamed(self, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
+        """`_materialise` for streams: rows whose patient's key was destroyed are left out."""
+        for row in rows:
+            with suppress(GoneError):
+                yield self._materialise(*row)
 
     def exists(self, rtype: str, rid: str) -> bool:
         r = schema.resources.c
@@ -269,7 +282,7 @@ class Store:
                     }
                 )
             else:
-                versions.append(_materialise(row.content, row.version_id, row.last_updated))
+                versions.append(self._materialise(rtype, rid, *row[:3]))
         return versions
 
     def patient_resources(
@@ -277,7 +290,7 @@ class Store:
     ) -> Iterator[dict[str, Any]]:
         """The patient's compartment (the Patient first), streamed; one indexed lookup."""
         r = schema.resources.c
-        query = sa.select(r.type, r.content, r.version_id, r.last_updated).where(
+        query = sa.select(r.type, r.id, r.content, r.version_id, r.last_updated).where(
             r.patient_id == patient_id, r.deleted.is_(False)
         )
         if types:
@@ -289,11 +302,10 @@ class Store:
             )
             for row in result:
                 if row.type == "Patient":
-                    yield _materialise(row.content, row.version_id, row.last_updated)
+                    yield self._materialise(*row)
                 else:
                     rows.append(row)
-        for row in rows:
-            yield _materialise(row.content, row.version_id, row.last_updated)
+        yield from self._streamed(rows)
 
     def iter_resources(
         self,
@@ -303,7 +315,9 @@ class Store:
     ) -> Iterator[dict[str, Any]]:
         """Every current resource (of a type, updated after `since`), streamed for bulk export."""
         r = schema.resources.c
-        query = sa.select(r.content, r.version_id, r.last_updated).where(r.deleted.is_(False))
+        query = sa.select(r.type, r.id, r.content, r.version_id, r.last_updated).where(
+            r.deleted.is_(False)
+        )
         if rtype:
             query = query.where(r.type == rtype)
         if since:
@@ -314,8 +328,7 @@ class Store:
             result = conn.execution_options(stream_results=True, yield_per=1000).execute(
                 query.order_by(r.type, r.id)
             )
-            for row in result:
-                yield _materialise(row.content, row.version_id, row.last_updated)
+            yield from self._streamed(result)
 
     def counts(self) -> dict[str, int]:
         """Current resources per type."""
@@ -351,7 +364,7 @@ class Store:
                 n = int(conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one())
                 return SearchPage(total=n, resources=[])
             rows = conn.execute(
-                sa.select(r.content, r.version_id, r.last_updated)
+                sa.select(r.type, r.id, r.content, r.version_id, r.last_updated)
                 .where(*where)
                 .order_by(*order_by)
                 .limit(count)
@@ -362,10 +375,7 @@ class Store:
                 found = offset + len(rows)
             elif total:
                 found = int(conn.execute(sa.select(sa.func.count()).where(*where)).scalar_one())
-        return SearchPage(
-            total=found,
-            resources=[_materialise(x.content, x.version_id, x.last_updated) for x in rows],
-        )
+        return SearchPage(total=found, resources=list(self._streamed(rows)))
 
     def optimize(self) -> None:
         """Refresh the SQLite query planner's statistics; run after bulk loads.
@@ -460,18 +470,22 @@ class Store:
     def _current(
         self, conn: Connection, items: Sequence[PreparedResource]
     ) -> dict[tuple[str, str], Any]:
-        """The stored rows for these identities, looked up by primary key."""
-        r = schema.resources.c
+        """The stored rows (without content) for these identities, by primary key.
+
+        Plain driver SQL: this runs once per ingested file, where SQLAlchemy's statement
+        compilation would cost more than the lookup itself."""
+        marker = _marker(conn)
         by_type: dict[str, list[str]] = {}
         for item in items:
             by_type.setdefault(item.type, []).append(item.id)
         found: dict[tuple[str, str], Any] = {}
         for rtype, ids in by_type.items():
             for start in range(0, len(ids), _CHUNK):
-                rows = conn.execute(
-                    sa.select(
-                        r.type, r.id, r.version_id, r.hash, r.deleted, r.content, r.last_updated
-                    ).where(r.type == rtype, r.id.in_(ids[start : start + _CHUNK]))
+                chunk = ids[start : start + _CHUNK]
+                rows = conn.exec_driver_sql(
+                    "SELECT type, id, version_id, hash, deleted, last_updated FROM resources "
+                    f"WHERE type = {marker} AND id IN ({', '.join([marker] * len(chunk))})",
+                    (rtype, *chunk),
                 ).all()
                 found.update({(row.type, row.id): row for row in rows})
         return found
@@ -486,10 +500,11 @@ class Store:
         summary = WriteSummary()
         inserts: list[dict[str, Any]] = []
         updates: list[dict[str, Any]] = []
-        history: list[dict[str, Any]] = []
+        history: list[tuple[str, str]] = []
         for key, item in latest.items():
             row = current.get(key)
-            if row is not None and not row.deleted and row.hash == item.hash:
+            content, digest = seal_content(self.sealer, conn, item)
+            if row is not None and not row.deleted and row.hash == digest:
                 summary.unchanged += 1
                 continue
             values = {
@@ -498,8 +513,8 @@ class Store:
                 "last_updated": now,
                 "patient_id": item.patient_id,
                 "deleted": False,
-                "hash": item.hash,
-                "content": item.content,
+                "hash": digest,
+                "content": content,
             }
             if row is None:
                 inserts.append({**values, "version_id": 1})
@@ -509,23 +524,20 @@ class Store:
                     {**{f"b_{k}": v for k, v in values.items()}, "b_version": row.version_id + 1}
                 )
                 if not row.deleted:
-                    history.append(
-                        {
-                            "type": item.type,
-                            "id": item.id,
-                            "version_id": row.version_id,
-                            "last_updated": row.last_updated,
-                            "deleted": False,
-                            "content": row.content,
-                        }
-                    )
+                    history.append((item.type, item.id))
                 summary.updated += 1
             summary.by_type[item.type] = summary.by_type.get(item.type, 0) + 1
         if inserts:
             columns = [c.name for c in schema.resources.columns]
             _bulk_insert(conn, schema.resources, [tuple(i[c] for c in columns) for i in inserts])
-        if history:
-            conn.execute(schema.resource_history.insert(), history)
+        if history:  # the superseded version moves to history, copied inside the database
+            m = _marker(conn)
+            conn.exec_driver_sql(
+                "INSERT INTO resource_history (type, id, version_id, last_updated, deleted, "
+                "content) SELECT type, id, version_id, last_updated, deleted, content "
+                f"FROM resources WHERE type = {m} AND id = {m}",
+                history,
+            )
         if updates:
             r = schema.resources.c
             conn.execute(
@@ -567,10 +579,15 @@ class Store:
             )
 
 
+def _marker(conn: Connection) -> str:
+    """The driver's positional parameter marker (sqlite3: ?, psycopg: %s)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def _bulk_insert(conn: Connection, table: sa.Table, rows: list[tuple[Any, ...]]) -> None:
     """executemany straight to the driver: SQLAlchemy's per-row parameter processing is the
     bottleneck of ingest otherwise. Values must already be in column order and driver types."""
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    marker = _marker(conn)
     columns = ", ".join(c.name for c in table.columns)
     placeholders = ", ".join([marker] * len(table.columns))
     conn.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({placeholders})", rows)
