@@ -86,6 +86,7 @@ def command(patients: int, seed: int) -> None:
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Next:\n"
         f"  pmed serve                      # FHIR API at http://localhost:8000 (docs at /docs)\n"
+        f"  pmed auth token --role admin --user me   # a bearer token for the API\n"
         f"  pmed record show {patient_id}\n"
         f"  pmed risk score {patient_id}\n"
         f"  pmed pgx recommend --vcf {out / 'vcf' / (patient_id + '.vcf')} --drug clopidogrel"
