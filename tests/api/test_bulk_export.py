@@ -58,7 +58,7 @@ def download(api: Api, manifest: dict[str, Any]) -> dict[str, list[dict[str, Any
 
 def test_system_export_writes_every_resource_once_per_type_file(api: Api) -> None:
     manifest = wait(api, kick_off(api, "/$export"))
-    assert manifest["requiresAccessToken"] is False
+    assert manifest["requiresAccessToken"] is True  # auth is on: the files need the token
     assert manifest["request"].endswith("/$export")
     assert manifest["error"] == []
     files = download(api, manifest)

@@ -224,6 +224,7 @@ def wait_export(client, h) -> dict:  # type: ignore[no-untyped-def]
     for _ in range(400):
         s = client.get(url, headers=h)
         if s.status_code == 200:
+            assert s.json()["requiresAccessToken"] is True  # auth is on: files need the token
             return {
                 o["type"]: [
                     json.loads(x)

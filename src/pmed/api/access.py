@@ -40,6 +40,11 @@ class AccessContext:
     purpose: str | None = None
     notes: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def requires_token(self) -> bool:
+        """Whether requests need a bearer token (so a Bulk Data manifest says so)."""
+        return False
+
     # ---- reads ----------------------------------------------------------------------------
     def read(self, rtype: str, rid: str) -> dict[str, Any]:
         return self.store.read(rtype, rid)

@@ -56,6 +56,7 @@ class ExportJob:
     base: str
     owner: str | None
     transaction_time: str
+    requires_token: bool = False  # the files are served only with a bearer token (auth on)
     status: str = "running"  # running | complete | failed | cancelled
     written: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -67,7 +68,7 @@ class ExportJob:
         return {
             "transactionTime": self.transaction_time,
             "request": self.request,
-            "requiresAccessToken": False,
+            "requiresAccessToken": self.requires_token,
             "output": [
                 {"type": t, "url": f"{self.base}/$export-files/{self.id}/{t}.ndjson", "count": n}
                 for t, n in sorted(self.counts.items())
@@ -113,6 +114,7 @@ class ExportManager:
                     owner=data.get("_owner"),
                     transaction_time=data["transactionTime"],
                     status="complete",
+                    requires_token=bool(data.get("requiresAccessToken", False)),
                     counts={o["type"]: o["count"] for o in data["output"]},
                 )
         return job
@@ -215,6 +217,7 @@ def _kick_off(level: str, request: Request, access: AccessContext) -> Response:
         since=parse_since(values.get("_since")),
         base=base,
         owner=access.principal,
+        requires_token=access.requires_token,
         transaction_time=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
     )
     _manager(request).start(access, job)

@@ -117,10 +117,11 @@ class GovernanceState:
 
     def shred(self, patient_id: str) -> bool:
         """Destroy a deleted patient's data key (crypto-shredding); the ledger keeps the fact."""
-        from pmed.governance.encryption import PatientKeys, load_master_key
+        from pmed.governance.sealing import attach_sealer, patient_keys_of
 
-        keys = PatientKeys(self.store.engine, load_master_key(self.config))
-        return keys.shred(patient_id)
+        shredded = patient_keys_of(self.store, self.config).shred(patient_id)
+        attach_sealer(self.store, config=self.config)  # the master key file exists now
+        return shredded
 
     def readable_ledger(self) -> Ledger | None:
         """The ledger with every queued entry written (before listing entries or proving)."""
@@ -193,6 +194,10 @@ class GovernedAccess(AccessContext):
     _deid_contexts: dict[str, PatientContext] = field(default_factory=dict)
 
     # ---- helpers ---------------------------------------------------------------------------
+
+    @property
+    def requires_token(self) -> bool:
+        return self.gov is not None and self.gov.config.auth_enabled
 
     @property
     def policy(self) -> Policy:

@@ -29,6 +29,7 @@ from pmed.governance import api_access  # module import: api_access imports pmed
 from pmed.governance import consent as consents
 from pmed.governance.keys import public_jwk
 from pmed.governance.scopes import INTERACTIONS
+from pmed.governance.sealing import attach_sealer
 
 __all__ = ["install_governance", "router"]
 
@@ -242,8 +243,10 @@ def withdraw_consent(
 
 
 def install_governance(app: Any, *, explicit_factory: bool = False) -> None:
-    """Called by `create_app`: governance's routes, and (unless the caller passed its own access
-    factory) the governed access factory, so every route is authenticated by default."""
+    """Called by `create_app`: governance's routes, (unless the caller passed its own access
+    factory) the governed access factory, so every route is authenticated by default, and the
+    store's sealer when a master key is configured (genomic data and notes encrypted at rest)."""
     if not explicit_factory:
         app.state.access_factory = api_access.governed_access
+    attach_sealer(app.state.store, app.state.settings)  # encryption at rest, if a key is set
     app.include_router(router)

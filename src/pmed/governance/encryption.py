@@ -103,6 +103,18 @@ class PatientKeys:
         self._lock = threading.Lock()
         tables.create_all(engine)
 
+    def cached(self, patient_id: str) -> bytes | None:
+        """The data key if this process already holds it (committed and not shredded)."""
+        with self._lock:
+            return self._cache.get(patient_id)
+
+    def unwrap(self, patient_id: str, master_key_id: str, wrapped: str) -> bytes:
+        return self._unwrap(patient_id, master_key_id, wrapped)
+
+    def wrap(self, patient_id: str, dek: bytes) -> str:
+        """`dek` wrapped under the current master key, for the `gov_patient_keys` row."""
+        return self._wrap(self.master, patient_id, dek)
+
     def _unwrap(self, patient_id: str, master_key_id: str, wrapped: str) -> bytes:
         if master_key_id != self.master.key_id:
             raise InputError(

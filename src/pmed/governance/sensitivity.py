@@ -15,7 +15,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["ACT_CODE", "CATEGORIES", "categories_of", "labels_of", "resource_codes"]
+__all__ = [
+    "ACT_CODE",
+    "CATEGORIES",
+    "GENOMIC_LOINC",
+    "categories_of",
+    "labels_of",
+    "resource_codes",
+]
 
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 ICD10 = ("http://hl7.org/fhir/sid/icd-10-cm", "http://hl7.org/fhir/sid/icd-10")
@@ -30,12 +37,15 @@ CATEGORIES: dict[str, frozenset[str]] = {
 }
 
 _GENOMIC_TYPES = frozenset({"MolecularSequence"})
-_GENOMIC_LOINC = frozenset(
+#: LOINC codes of genomic results (HL7 Genomics Reporting IG and PGx reporting).
+GENOMIC_LOINC = frozenset(
     {
         "51969-4",  # Genetic analysis report
         "69548-6",  # Genetic variant assessment
         "81247-9",  # Master HL7 genetic variant reporting panel
         "84413-4",  # Genotype display name
+        "53040-2",  # Genetic variation's effect on drug metabolism (PGx phenotype)
+        "51963-7",  # Medication assessment [Type] (PGx therapeutic implication)
         "53037-8",  # Genetic disease analysis
         "48018-6",  # Gene studied
         "81259-4",  # Associated phenotype
@@ -128,7 +138,7 @@ def labels_of(resource: Mapping[str, Any]) -> frozenset[str]:
     if resource.get("resourceType") in _GENOMIC_TYPES:
         labels.add("GDIS")
     for system, code in resource_codes(resource):
-        if (system == LOINC and code in _GENOMIC_LOINC) or code in _GENOMIC_CATEGORY:
+        if (system == LOINC and code in GENOMIC_LOINC) or code in _GENOMIC_CATEGORY:
             labels.add("GDIS")
         elif system == LOINC and code in _HIV_LOINC:
             labels.add("HIV")
