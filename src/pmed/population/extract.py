@@ -12,7 +12,7 @@ refused with an `InputError`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -157,6 +157,7 @@ def extract_cohort(
     index_date: date | None = None,
     patient_ids: Sequence[str] | None = None,
     for_training: bool = True,
+    exclude_patients: Collection[str] = (),
 ) -> FeatureSet:
     """Extract the cohort and its features.
 
@@ -164,6 +165,11 @@ def extract_cohort(
     refuses unusable definitions. `for_training=False` (scoring patients with a registered model)
     keeps every requested patient, adds `in_target` and `target_note` columns, and skips outcome
     labelling; the index date is then `index_date`, default today.
+
+    `exclude_patients` are left out before anything else (an attrition step says how many):
+    the CLI passes the patients whose consent opts out of research use
+    (`pmed.governance.consent.ConsentEngine.research_opted_out`) when it extracts a cohort to
+    train or validate a model; population does not import governance (layering).
     """
     if not for_training and index_date is None:
         index_date = date.today()
@@ -178,6 +184,9 @@ def extract_cohort(
     with store.engine.connect() as conn:
         people = queries.patient_rows(conn, patient_ids)
         attrition.append({"step": "patients in the store", "patients": people.height})
+        if exclude_patients:
+            people = people.filter(~pl.col("patient_id").is_in(list(exclude_patients)))
+            attrition.append({"step": "research use permitted", "patients": people.height})
         index = _index_frame(conn, definition, refs, people, index_date)
         frame = people.join(index, on="patient_id", how="inner" if for_training else "left")
         if definition.index_event is not None and index_date is None:

@@ -130,7 +130,7 @@ def train_command(cohort: str, algorithm: str, mitigate: bool, as_json: bool) ->
     definition = load_definition(cohort)
     store = open_store(settings)
     with err_console.status("extracting the cohort from the store…"):
-        features = extract_cohort(store, definition)
+        features = extract_cohort(store, definition, exclude_patients=_research_opt_outs(store))
     data = to_training_data(features)
     with err_console.status(f"training {algorithm} on {features.n} patients…"):
         reg = develop(
@@ -142,6 +142,14 @@ def train_command(cohort: str, algorithm: str, mitigate: bool, as_json: bool) ->
         print_json(summary)
     else:
         _print_summary(summary)
+
+
+def _research_opt_outs(store: Any) -> frozenset[str]:
+    """Patients whose consent forbids research use: left out of training and validation
+    cohorts (scoring one patient for their own care with `predict` is not research use)."""
+    from pmed.governance.consent import ConsentEngine
+
+    return ConsentEngine(store).research_opted_out()
 
 
 def _load(model: str) -> Any:
@@ -189,7 +197,9 @@ def evaluate_command(model: str, cohort: str | None, external: bool, as_json: bo
     )
     store = open_store(Settings.from_env())
     with err_console.status("extracting the validation cohort…"):
-        data = to_training_data(extract_cohort(store, definition))
+        data = to_training_data(
+            extract_cohort(store, definition, exclude_patients=_research_opt_outs(store))
+        )
     result = external_validation(reg, data)
     if as_json:
         print_json(result)
