@@ -38,7 +38,7 @@ def _pick_patient(truth: Any) -> str:
 
 
 @click.command("demo")
-@click.option("--patients", default=200, show_default=True, help="Cohort size.")
+@click.option("--patients", default=600, show_default=True, help="Cohort size.")
 @click.option("--seed", default=42, show_default=True, help="Random seed (same seed, same cohort).")
 def command(patients: int, seed: int) -> None:
     """Build a synthetic cohort, load it into the embedded store and show one patient.
@@ -82,6 +82,7 @@ def command(patients: int, seed: int) -> None:
     _show_risk(store, patient_id)
     _show_pgx(out / "vcf", patient_id)
     _write_reports(store, patient_id, settings.home / "reports")
+    _train_example_model(store, settings, patient_id)
 
     console.print(
         f"\nDone in {time.perf_counter() - started:.1f} s. Next:\n"
@@ -130,6 +131,48 @@ def _show_pgx(vcf_dir: Path, patient_id: str) -> None:
         if rec.drug not in shown and rec.action not in ("not-covered", "needs-genotype"):
             shown.add(rec.drug)  # the first population's recommendation per drug
             console.print(f"   [yellow]{rec.drug}[/yellow]: {rec.summary}")
+
+
+def _example_cohort() -> Path | None:
+    """`examples/ascvd_10y.yaml` of the source checkout (or the current directory)."""
+    for root in (Path.cwd(), Path(__file__).resolve().parents[4]):
+        candidate = root / "examples" / "ascvd_10y.yaml"
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _train_example_model(store: Store, settings: Settings, patient_id: str) -> None:
+    """Train the shipped 10-year ASCVD cohort example (logistic, fast) and score the patient."""
+    from pmed.errors import PmedError
+    from pmed.models import develop
+    from pmed.population import extract_cohort, load_definition, to_training_data
+
+    cohort = _example_cohort()
+    console.print("\n[bold]7. A learned model[/bold] (pmed models train examples/ascvd_10y.yaml)")
+    if cohort is None:
+        console.print("   examples/ascvd_10y.yaml not found (run from the source checkout)")
+        return
+    try:
+        features = extract_cohort(store, load_definition(str(cohort)))
+        registered = develop(to_training_data(features), "logistic", settings.home)
+    except PmedError as exc:  # e.g. too few events in a small demo cohort
+        console.print(f"   not trained: {exc}")
+        return
+    metrics = registered.meta["metrics"]
+    console.print(f"   {registered.id}: {features.n} patients; {_metric_line(metrics)}")
+    console.print(f"   pmed models card {registered.id}")
+
+
+def _metric_line(metrics: Any) -> str:
+    if not isinstance(metrics, dict):
+        return ""
+    parts = []
+    for key in ("auroc", "calibration_slope", "brier"):
+        value = metrics.get(key)
+        if isinstance(value, int | float):
+            parts.append(f"{key} {value:.3f}")
+    return ", ".join(parts)
 
 
 def _write_reports(store: Store, patient_id: str, out_dir: Path) -> None:
