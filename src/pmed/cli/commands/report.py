@@ -45,4 +45,4 @@ def command(patient: str, audience: str, out: Path | None) -> None:
     path.write_text(render_report(plan, record, audience=audience), encoding="utf-8")
     for line in terminal_summary(plan):
         console.print(line, highlight=False, markup=False)
-    console.print(f"wrote {path}", highlight=False, markup=False)
+    console.print(f"wrote {path}", highlight=False, markup=False, soft_wrap=True)
