@@ -90,7 +90,8 @@ def command(patients: int, seed: int) -> None:
         f"  pmed auth token --role admin --user me   # a bearer token for the API\n"
         f"  pmed record show {patient_id}\n"
         f"  pmed risk score {patient_id}\n"
-        f"  pmed pgx recommend --vcf {out / 'vcf' / (patient_id + '.vcf')} --drug clopidogrel"
+        f"  pmed pgx recommend --vcf {out / 'vcf' / (patient_id + '.vcf')} --drug clopidogrel",
+        soft_wrap=True,
     )
 
 
@@ -184,4 +185,4 @@ def _write_reports(store: Store, patient_id: str, out_dir: Path) -> None:
     paths = write_demo_reports(store, patient_id, out_dir)
     console.print("\n[bold]6. Reports[/bold]")
     for path in paths:
-        console.print(f"   {path}")
+        console.print(f"   {path}", soft_wrap=True)
