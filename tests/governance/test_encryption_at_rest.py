@@ -243,3 +243,16 @@ def test_api_reads_plaintext_and_a_deleted_patients_data_reads_as_gone(
     assert client.get("/Observation", params={"patient": "p1"}).json().get("entry", []) == []
     log = client.get("/Patient/p1/$access-log").json()
     assert any(e["resource"]["subtype"][0]["code"] == "delete" for e in log["entry"])
+
+
+def test_a_failed_write_leaves_no_data_key_behind_and_the_next_one_works(store: Store) -> None:
+    from pmed.record.store import prepare_resource
+
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.write_prepared(conn, [prepare_resource(_lab("n9", "p9", NOTE))])
+        raise RuntimeError("the rest of the file was bad")
+    k = tables.patient_keys.c
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(k.patient_id).where(k.patient_id == "p9")).first() is None
+    store.write_batch([_lab("n9", "p9", NOTE)])
+    assert store.read("Observation", "n9")["note"][0]["text"] == NOTE

@@ -3,10 +3,12 @@
 What is sealed (the whole stored JSON of the resource, including its history versions written
 from then on), for resources in a patient's compartment:
 
-- **genomic data**: every resource `pmed.governance.sensitivity` labels `GDIS` — Genomics
+- **genomic data**: every `Observation`, `DiagnosticReport` or `Condition` that
+  `pmed.governance.sensitivity` labels `GDIS` — Genomics
   Reporting IG profiles, the genetics category (`GE`, `genetics`, `genomics`), genomic LOINC
   codes (genotype 84413-4, therapeutic implication / phenotype 53040-2, gene studied 48018-6,
-  variant and report panels, …), `MolecularSequence`, or an explicit `GDIS` security label;
+  variant and report panels, …) or an explicit `GDIS` security label — and every
+  `MolecularSequence`;
 - **free-text notes**: every `DocumentReference` (its attachments hold the note), and every
   `Observation`, `Condition` or `DiagnosticReport` that carries a `note` or a narrative
   `text.div`.
@@ -35,6 +37,7 @@ import binascii
 import hashlib
 import re
 import secrets
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,23 +60,26 @@ from pmed.record.store import Store
 __all__ = ["ContentSealer", "attach_sealer", "master_key_configured", "should_seal"]
 
 _V1 = SEALED_PREFIX + "v1:"
+_ALWAYS = frozenset({"DocumentReference", "MolecularSequence"})
 _NOTE_TYPES = frozenset({"Observation", "Condition", "DiagnosticReport"})
-#: Substrings that a resource worth a closer look contains (cheap pre-filter before parsing).
-_GENOMIC_HINT = re.compile(
-    "|".join(
-        [re.escape(f'"{code}"') for code in sorted(GENOMIC_LOINC)]
-        + ['"GDIS"', '"GE"', '"genetics"', '"genomics"', "genomics-reporting"]
-    )
-)
-_TEXT_HINT = re.compile('"note"|"div"')
+#: Cheap pre-filters over the compact JSON (`orjson`), before anything is parsed: LOINC-like
+#: codes (one literal-prefixed scan) and the genomic markers `labels_of` looks for.
+_CODE = re.compile(r'"code":"(\d{3,7}-\d)"')
+_GENOMIC_MARKERS = ('"GE"', '"GDIS"', '"genetics"', '"genomics"', "genomics-reporting")
 
 
 def should_seal(rtype: str, content: str) -> bool:
-    """Whether a resource (its serialised JSON) is genomic data or a free-text note."""
-    if rtype == "DocumentReference" or rtype == "MolecularSequence":
-        return True
-    genomic = _GENOMIC_HINT.search(content) is not None
-    text = rtype in _NOTE_TYPES and _TEXT_HINT.search(content) is not None
+    """Whether a resource (its compact serialised JSON) is genomic data or a free-text note.
+
+    Only `Observation`, `Condition`, `DiagnosticReport` (genomic, or with a note or narrative),
+    `DocumentReference` and `MolecularSequence` (always) are candidates; every other type
+    returns at once, so the common ingest path pays one set lookup."""
+    if rtype not in _NOTE_TYPES:
+        return rtype in _ALWAYS
+    genomic = not GENOMIC_LOINC.isdisjoint(_CODE.findall(content)) or any(
+        m in content for m in _GENOMIC_MARKERS
+    )
+    text = '"note":' in content or '"div":' in content
     if not (genomic or text):
         return False
     resource = orjson.loads(content)
@@ -93,15 +99,24 @@ class ContentSealer:
     def __init__(self, keys: PatientKeys) -> None:
         self.keys = keys
         self._hash_keys: dict[bytes, bytes] = {}
+        #: keys looked up or made inside each open write transaction (gone with it)
+        self._in_tx: weakref.WeakKeyDictionary[Any, dict[str, bytes]] = weakref.WeakKeyDictionary()
 
     def _data_key_in(self, conn: Connection, patient_id: str) -> bytes:
         """The patient's data key, created inside the write's transaction when new.
 
-        Keys read or made in an uncommitted transaction are not cached (a rollback would
-        otherwise leave a cached key that was never stored)."""
+        Keys read or made in an uncommitted transaction are remembered for that transaction
+        only (a rollback must not leave a cached key that was never stored)."""
         cached = self.keys.cached(patient_id)
         if cached is not None:
             return cached
+        tx = conn.get_transaction()
+        memo = self._in_tx.setdefault(tx, {}) if tx is not None else {}
+        if patient_id not in memo:
+            memo[patient_id] = self._lookup_or_create(conn, patient_id)
+        return memo[patient_id]
+
+    def _lookup_or_create(self, conn: Connection, patient_id: str) -> bytes:
         k = tables.patient_keys.c
         row = conn.execute(
             sa.select(k.master_key_id, k.wrapped).where(k.patient_id == patient_id)
