@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +27,7 @@ from pmed.record.view_types import GenomicResult
 from pmed.risk import calculate, suggested_changes, what_if
 from pmed.risk.engine import not_applicable
 from pmed.risk.from_record import RecordInputs, record_inputs, score_record
+from pmed.risk.from_record import moment as record_moment
 
 __all__ = ["CareContext", "DraftOrder", "MedicationUse", "drug_names", "parse_draft_orders"]
 
@@ -198,7 +199,7 @@ class CareContext:
         """`scores="all"` runs every calculator the record has inputs for (the report);
         `"care"` only those the rules read (PCE, CHA2DS2-VASc, HAS-BLED in AF, IWPC on warfarin):
         the CDS Hooks path, where latency matters."""
-        moment = _moment(at)
+        moment = record_moment(at)
         inputs = record_inputs(record, moment)
         full = scores == "all"
         risks = score_record(record, at=moment) if full else _care_scores(record, inputs)
@@ -237,14 +238,6 @@ class CareContext:
 
     def source(self, name: str) -> str:
         return self.inputs.sources.get(name, "record")
-
-
-def _moment(at: date | datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    if isinstance(at, datetime):
-        return at if at.tzinfo else at.replace(tzinfo=UTC)
-    return datetime(at.year, at.month, at.day, 23, 59, 59, tzinfo=UTC)
 
 
 def _care_scores(record: PatientRecord, inputs: RecordInputs) -> list[Finding]:

@@ -56,7 +56,8 @@ class RecordInputs:
             self.sources[name] = source
 
 
-def _moment(at: date | datetime | None) -> datetime:
+def moment(at: date | datetime | None) -> datetime:
+    """The instant a record is read at: now, an aware datetime, or the end of a given day."""
     if at is None:
         return datetime.now(UTC)
     if isinstance(at, datetime):
@@ -67,7 +68,7 @@ def _moment(at: date | datetime | None) -> datetime:
 def record_inputs(record: PatientRecord, at: date | datetime | None = None) -> RecordInputs:
     """Every calculator input the record answers at `at` (default now), with sources."""
     out = RecordInputs()
-    when = _moment(at)
+    when = moment(at)
     before = at
     _demographics(record, when, out)
     _labs(record, before, out)
