@@ -61,3 +61,21 @@ def test_models_train_passes_the_research_opt_outs_to_extraction(
     )
     assert result.exit_code == 0, result.output
     assert seen["exclude_patients"] == {"p7"}
+
+
+def test_extraction_runs_over_sealed_observations_and_leaves_their_values_out(
+    settings: Settings,
+) -> None:
+    from pmed.governance.config import GovernanceConfig
+    from pmed.governance.encryption import MasterKey
+    from pmed.governance.sealing import attach_sealer
+
+    config = GovernanceConfig(home=settings.home, master_key=MasterKey.generate().encoded())
+    store = attach_sealer(Store.open(settings), config=config)
+    records = _record()
+    smoking = next(r for r in records if r["id"] == "p1-smk")
+    smoking["note"] = [{"text": "smokes 20 a day, trying to quit"}]  # a note: sealed
+    store.write_batch(records)
+    fs = extract_cohort(store, load_definition(_definition()))
+    rows = {r["patient_id"]: r for r in fs.frame.iter_rows(named=True)}
+    assert (rows["p1"]["smoker"], rows["p2"]["smoker"]) == (None, 0)

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Connection
 from pmed.population.cohort import CodeRef
 from pmed.record import schema
 from pmed.record.codesets import ICD10_SYSTEMS
+from pmed.record.sealing import is_sealed
 
 __all__ = [
     "COHORT",
@@ -110,6 +111,15 @@ def _stream(conn: Connection, query: Any, schema_: dict[str, Any]) -> Iterator[p
 def _collect(conn: Connection, query: Any, schema_: dict[str, Any]) -> pl.DataFrame:
     parts = list(_stream(conn, query, schema_))
     return pl.concat(parts) if parts else pl.DataFrame(schema=schema_)
+
+
+def _json(content: str) -> dict[str, Any]:
+    """A stored Observation's JSON; `{}` for one sealed at rest (`pmed.record.sealing`: genomic
+    results and Observations carrying free-text notes), whose values are then not used."""
+    if is_sealed(content):
+        return {}
+    parsed: dict[str, Any] = orjson.loads(content)
+    return parsed
 
 
 def _extension_code(resource: dict[str, Any], name: str, table: dict[str, str]) -> str | None:
@@ -314,7 +324,7 @@ def observation_values(conn: Connection, ref: CodeRef, *, lookback: bool = True)
     for part in result.partitions(_PART):
         rows = []
         for pid, content, low in part:
-            for comp in orjson.loads(content).get("component") or ():
+            for comp in _json(content).get("component") or ():
                 qty = comp.get("valueQuantity") or {}
                 value = qty.get("value")
                 if not isinstance(value, int | float) or isinstance(value, bool):
@@ -355,7 +365,7 @@ def observation_concepts(conn: Connection, ref: CodeRef) -> pl.DataFrame:
     for part in result.partitions(_PART):
         rows = []
         for pid, content, low in part:
-            concept = orjson.loads(content).get("valueCodeableConcept") or {}
+            concept = _json(content).get("valueCodeableConcept") or {}
             for coding in concept.get("coding") or ():
                 if coding.get("code"):
                     rows.append((pid, coding.get("system"), str(coding["code"]), low))
