@@ -256,3 +256,20 @@ def test_a_failed_write_leaves_no_data_key_behind_and_the_next_one_works(store: 
         assert conn.execute(sa.select(k.patient_id).where(k.patient_id == "p9")).first() is None
     store.write_batch([_lab("n9", "p9", NOTE)])
     assert store.read("Observation", "n9")["note"][0]["text"] == NOTE
+
+
+def test_pmed_ingest_of_a_vcf_seals_the_calls_when_a_master_key_is_set(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from pmed.cli import cli
+
+    home = tmp_path / "home"
+    Store.open(Settings(home=home)).write_batch([_patient("p1")])
+    env = {"PMED_HOME": str(home), "PMED_MASTER_KEY": MASTER.encoded()}
+    result = CliRunner().invoke(cli, ["ingest", str(VCF), "--patient", "p1"], env=env)
+    assert result.exit_code == 0, result.output
+    store = Store.open(Settings(home=home))
+    sealed = [c for (t, _), c in _raw(store).items() if t == "Observation"]
+    assert sealed and all(c.startswith("pmed-sealed:v1:p1:") for c in sealed)
+    result = CliRunner().invoke(cli, ["record", "show", "p1", "--json"], env=env)
+    assert "*1/*2" in result.output  # read back through the CLI's store, with the key
