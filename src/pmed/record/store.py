@@ -155,12 +155,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Store:
-    """One FHIR store. Open with `Store.open(settings)`; safe to share between threads.
-    `sealer`: encryption at rest of sensitive content (`pmed.record.sealing`)."""
+    """One FHIR store. Open with `Store.open(settings)`; safe to share between threads."""
 
     def __init__(self, engine: Engine, sealer: Sealer | None = None) -> None:
         self.engine = engine
-        self.sealer = sealer
+        self.sealer = sealer  # encryption at rest of sensitive content: `pmed.record.sealing`
 
     @classmethod
     def open(cls, settings: Settings, sealer: Sealer | None = None) -> Store:
@@ -224,8 +223,7 @@ class Store:
         return _materialise(open_sealed(self.sealer, rtype, rid, content), *meta)
 
     def _streamed(self, rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
-        """`_materialise` for streams: rows whose patient's key was destroyed are left out."""
-        for row in rows:
+        for row in rows:  # a row whose patient's key was destroyed (shredded) is left out
             with suppress(GoneError):
                 yield self._materialise(*row)
 
