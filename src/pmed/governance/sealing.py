@@ -37,6 +37,7 @@ import binascii
 import hashlib
 import re
 import secrets
+import threading
 import weakref
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,6 +102,7 @@ class ContentSealer:
         self._hash_keys: dict[bytes, bytes] = {}
         #: keys looked up or made inside each open write transaction (gone with it)
         self._in_tx: weakref.WeakKeyDictionary[Any, dict[str, bytes]] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     def _data_key_in(self, conn: Connection, patient_id: str) -> bytes:
         """The patient's data key, created inside the write's transaction when new.
@@ -111,7 +113,8 @@ class ContentSealer:
         if cached is not None:
             return cached
         tx = conn.get_transaction()
-        memo = self._in_tx.setdefault(tx, {}) if tx is not None else {}
+        with self._lock:  # API writes run in threads, each in its own transaction
+            memo = self._in_tx.setdefault(tx, {}) if tx is not None else {}
         if patient_id not in memo:
             memo[patient_id] = self._lookup_or_create(conn, patient_id)
         return memo[patient_id]
