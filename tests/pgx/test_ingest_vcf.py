@@ -70,3 +70,18 @@ def test_pgx_observations_pass_fhir_validation() -> None:
     assert observations
     for obs in observations:
         assert validate(obs) == [], obs["id"]
+
+
+def test_reingesting_the_same_vcf_changes_nothing(sqlite_settings: Settings) -> None:
+    from pmed.record.ingest import ingest_file
+
+    store = Store.open(sqlite_settings)
+    store.update({"resourceType": "Patient", "id": "p1"})
+    first = ingest_file(store, DATA / "cyp2c19" / "s1s2.vcf", patient="p1")
+    again = ingest_file(store, DATA / "cyp2c19" / "s1s2.vcf", patient="p1")
+    assert first.created > 0
+    assert (again.created, again.updated, again.unchanged) == (0, 0, first.created)
+    versions = {
+        o["meta"]["versionId"] for o in store.search("Observation", [("patient", "p1")]).resources
+    }
+    assert versions == {"1"}

@@ -166,13 +166,10 @@ def _ingest_vcf(store: Store, path: Path, patient: str | None) -> FileResult:
         raise InputError(
             "a VCF needs --patient ID to know whose record it belongs to", file=str(path)
         )
-    from pmed.record.sources.vcf import ingest_vcf
+    from pmed.record.sources.vcf import vcf_observations
 
-    written = ingest_vcf(store, path, patient)
-    by_type: dict[str, int] = {}
-    for resource in written:
-        by_type[resource["resourceType"]] = by_type.get(resource["resourceType"], 0) + 1
-    return FileResult(str(path), True, len(written), created=len(written), by_type=by_type)
+    observations = vcf_observations(path, patient)
+    return _result(str(path), _write_file(store, ([prepare_resource(o) for o in observations], [])))
 
 
 PreparedFile = tuple[list[PreparedResource], list[tuple[str, str]]]
