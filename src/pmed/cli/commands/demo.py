@@ -10,6 +10,7 @@ import click
 from rich.progress import Progress
 
 from pmed.cli._output import console, err_console
+from pmed.cli._store import open_store
 from pmed.cli.commands.record import print_summary, record_summary
 from pmed.config import Settings
 from pmed.record.ingest import ingest_file, ingest_paths
@@ -59,7 +60,7 @@ def command(patients: int, seed: int) -> None:
     cohort = generate_cohort(patients, seed)
     write_cohort(cohort, out)
 
-    store = Store.open(settings)
+    store = open_store(settings)
     console.print("[bold]2. Ingesting[/bold] FHIR bundles and genomes into the store")
     summary = ingest_paths(store, [out / "fhir"])
     if summary.failed:
