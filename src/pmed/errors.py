@@ -66,7 +66,7 @@ class InputError(PmedError):
         """The same error with more location filled in (outer layers know the file)."""
         merged = {k: getattr(self, k) for k in ("file", "line", "entry", "field")}
         merged.update({k: v for k, v in where.items() if merged.get(k) is None})
-        return InputError(self.reason, **merged)  # type: ignore[arg-type]
+        return InputError(self.reason, **merged)
 
 
 class NotFoundError(PmedError):

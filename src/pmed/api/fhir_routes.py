@@ -119,12 +119,11 @@ async def create(
         page = await run_in_threadpool(
             access.search, rtype, query, count=2, offset=0, sort=None, summary_count=False
         )
-        if page.total == 1:
+        matches = page.total if page.total is not None else len(page.resources)
+        if matches == 1:
             return _written(request, page.resources[0], 200, location=True)
-        if page.total > 1:
-            raise ApiProblem(
-                412, f"If-None-Exist {condition} matches {page.total} {rtype} resources"
-            )
+        if matches > 1:
+            raise ApiProblem(412, f"If-None-Exist {condition} matches {matches} {rtype} resources")
     body = {k: v for k, v in body.items() if k != "id"}
     validate_resource(body)
     stored = await run_in_threadpool(access.create, body)
