@@ -111,7 +111,7 @@ def checkpoint(request: Request) -> Response:
 @router.get("/$ledger/inclusion", summary="RFC 6962 audit path of one entry")
 def inclusion(
     request: Request,
-    index: int = Query(..., ge=0),
+    index: int = Query(..., ge=0, le=2**53),
     size: int | None = Query(None, ge=1),
 ) -> Response:
     ledger = _ledger(request)
@@ -141,7 +141,7 @@ def access_log(
     patient_id: str,
     request: Request,
     count: int = Query(50, alias="_count", ge=1, le=1000),
-    offset: int = Query(0, alias="_offset", ge=0),
+    offset: int = Query(0, alias="_offset", ge=0, le=2**53),
     access: AccessContext = Depends(get_access),
 ) -> Response:
     gov = _governed(access)
