@@ -10,7 +10,6 @@ generator dependency, code after its `yield` runs once the response is decided (
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,10 +20,6 @@ from pmed.config import Settings
 from pmed.record.store import SearchPage, Store
 
 __all__ = ["AccessContext", "AccessFactory", "get_access"]
-
-# Whether this store can skip the count query of a search (`Store.search(..., total=False)`).
-_STORE_SKIPS_COUNT = "total" in inspect.signature(Store.search).parameters
-
 
 @dataclass
 class AccessContext:
@@ -67,7 +62,6 @@ class AccessContext:
         total: bool = True,
     ) -> SearchPage:
         """A page of matches; `total=False` lets the store skip counting (`_total=none`)."""
-        extra: dict[str, Any] = {} if total or not _STORE_SKIPS_COUNT else {"total": False}
         return self.store.search(
             rtype,
             params,
@@ -75,7 +69,7 @@ class AccessContext:
             offset=offset,
             sort=sort,
             summary_count=summary_count,
-            **extra,
+            total=total,
         )
 
     def everything(
