@@ -21,6 +21,7 @@ from pmed.record.store import SearchPage, Store
 
 __all__ = ["AccessContext", "AccessFactory", "get_access"]
 
+
 @dataclass
 class AccessContext:
     """What one request may do, and the operations it does through it.
