@@ -19,15 +19,13 @@ or allow only named ones.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from pmed.errors import AccessDenied, InputError
-from pmed.governance.freshness import ChangeWatch
+from pmed.governance.freshness import PatientCache
 from pmed.governance.sensitivity import ACT_CODE, CATEGORIES, categories_of, resource_codes
 
 __all__ = [
@@ -204,32 +202,17 @@ class ConsentEngine:
 
     def __init__(self, store: Any, *, ttl: float = 300.0, watch_interval: float = 1.0) -> None:
         self.store = store
-        self.ttl = ttl
-        self._watch = ChangeWatch(store, ["Consent"], interval=watch_interval)
-        self._cache: dict[str, tuple[float, list[dict[str, Any]]]] = {}
-        self._lock = threading.Lock()
+        self._cache: PatientCache[list[dict[str, Any]]] = PatientCache(
+            store, ["Consent"], ttl=ttl, watch_interval=watch_interval
+        )
 
     def consents_for(self, patient_id: str) -> list[dict[str, Any]]:
-        if self._watch.changed():
-            self.invalidate()
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(patient_id)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
-        consents = list(self.store.patient_resources(patient_id, ["Consent"]))
-        with self._lock:
-            if len(self._cache) > 50000:
-                self._cache.clear()
-            self._cache[patient_id] = (now, consents)
-        return consents
+        return self._cache.get(
+            patient_id, lambda pid: list(self.store.patient_resources(pid, ["Consent"]))
+        )
 
     def invalidate(self, patient_id: str | None = None) -> None:
-        with self._lock:
-            if patient_id is None:
-                self._cache.clear()
-            else:
-                self._cache.pop(patient_id, None)
+        self._cache.invalidate(patient_id)
 
     def decide(self, patient_id: str, req: ConsentRequest) -> ConsentDecision:
         return evaluate(self.consents_for(patient_id), req)

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from pmed.record import schema
 
-__all__ = ["ChangeWatch"]
+__all__ = ["ChangeWatch", "PatientCache"]
 
 
 class ChangeWatch:
@@ -54,3 +54,42 @@ class ChangeWatch:
                 return False
             self._token = token
             return True
+
+
+T = TypeVar("T")
+_MAX_PATIENTS = 50000
+
+
+class PatientCache(Generic[T]):
+    """Per-patient values loaded from the store, kept `ttl` seconds, dropped when a
+    `ChangeWatch` over `types` sees another process write one of them."""
+
+    def __init__(
+        self, store: Any, types: Sequence[str], *, ttl: float, watch_interval: float
+    ) -> None:
+        self.ttl = ttl
+        self._watch = ChangeWatch(store, types, interval=watch_interval)
+        self._values: dict[str, tuple[float, T]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, patient_id: str, load: Callable[[str], T]) -> T:
+        if self._watch.changed():
+            self.invalidate()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._values.get(patient_id)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        value = load(patient_id)
+        with self._lock:
+            if len(self._values) > _MAX_PATIENTS:
+                self._values.clear()
+            self._values[patient_id] = (now, value)
+        return value
+
+    def invalidate(self, patient_id: str | None = None) -> None:
+        with self._lock:
+            if patient_id is None:
+                self._values.clear()
+            else:
+                self._values.pop(patient_id, None)

@@ -11,15 +11,13 @@ relationship or consent are `hidden`: the API answers them exactly as it answers
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pmed.errors import AccessDenied, NotFoundError
 from pmed.governance.consent import ConsentEngine, ConsentRequest
-from pmed.governance.freshness import ChangeWatch
+from pmed.governance.freshness import PatientCache
 from pmed.governance.roles import Principal
 
 __all__ = ["CareTeams", "Decision", "Policy"]
@@ -52,21 +50,14 @@ class CareTeams:
 
     def __init__(self, store: Any, *, ttl: float = 300.0, watch_interval: float = 1.0) -> None:
         self.store = store
-        self.ttl = ttl
-        self._watch = ChangeWatch(
-            store, ["CareTeam", "Encounter", "Patient"], interval=watch_interval
+        self._cache: PatientCache[frozenset[str]] = PatientCache(
+            store, ["CareTeam", "Encounter", "Patient"], ttl=ttl, watch_interval=watch_interval
         )
-        self._cache: dict[str, tuple[float, frozenset[str]]] = {}
-        self._lock = threading.Lock()
 
     def members(self, patient_id: str) -> frozenset[str]:
-        if self._watch.changed():
-            self.invalidate()
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(patient_id)
-        if hit is not None and now - hit[0] < self.ttl:
-            return hit[1]
+        return self._cache.get(patient_id, self._load)
+
+    def _load(self, patient_id: str) -> frozenset[str]:
         found: set[str] = set()
         try:
             patient = self.store.read("Patient", patient_id)
@@ -81,19 +72,10 @@ class CareTeams:
                 found.update(_refs(res.get("managingOrganization")))
             elif res.get("status") not in ("cancelled", "entered-in-error"):
                 found.update(_refs(res.get("participant"), "individual"))
-        members = frozenset(found)
-        with self._lock:
-            if len(self._cache) > 50000:
-                self._cache.clear()
-            self._cache[patient_id] = (now, members)
-        return members
+        return frozenset(found)
 
     def invalidate(self, patient_id: str | None = None) -> None:
-        with self._lock:
-            if patient_id is None:
-                self._cache.clear()
-            else:
-                self._cache.pop(patient_id, None)
+        self._cache.invalidate(patient_id)
 
     def includes(self, principal: Principal, patient_id: str) -> bool:
         refs = principal.actor_references
