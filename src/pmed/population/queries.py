@@ -305,20 +305,7 @@ def observation_values(conn: Connection, ref: CodeRef, *, lookback: bool = True)
         )
     )
     frames = list(_stream(conn, top, out_schema))
-    component = (
-        sa.select(R.c.patient_id, R.c.content, D.c.low)
-        .select_from(T)
-        .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
-        .join(R, sa.and_(R.c.type == T.c.type, R.c.id == T.c.id))
-        .join(C, C.c.pid == R.c.patient_id)
-        .where(
-            T.c.type == "Observation",
-            T.c.param == "component-code",
-            _code_filter(ref, T),
-            D.c.param == "date",
-            *when,
-        )
-    )
+    component = _observation_json(ref, "component-code", *when)
     wanted = {code for _, code in ref.exact}
     result = conn.execute(component.execution_options(stream_results=True, yield_per=_PART))
     for part in result.partitions(_PART):
@@ -339,13 +326,11 @@ def observation_values(conn: Connection, ref: CodeRef, *, lookback: bool = True)
     return pl.concat(frames) if frames else pl.DataFrame(schema=out_schema)
 
 
-def observation_concepts(conn: Connection, ref: CodeRef) -> pl.DataFrame:
-    """Coded values (`valueCodeableConcept`) of matching Observations of cohort patients in their
-    lookback window, e.g. smoking status 72166-2: patient_id, system, value_code, date (one row
-    per coding), read from the JSON since coded values are not indexed."""
+def _observation_json(ref: CodeRef, param: str, *when: Any) -> Any:
+    """Cohort patients' Observations matching `ref` on token `param`, with their JSON and date
+    (for values the index tables do not hold)."""
     C = COHORT
-    out_schema = {"patient_id": pl.Utf8, "system": pl.Utf8, "value_code": pl.Utf8, "date": pl.Utf8}
-    query = (
+    return (
         sa.select(R.c.patient_id, R.c.content, D.c.low)
         .select_from(T)
         .join(D, sa.and_(D.c.type == T.c.type, D.c.id == T.c.id))
@@ -353,13 +338,22 @@ def observation_concepts(conn: Connection, ref: CodeRef) -> pl.DataFrame:
         .join(C, C.c.pid == R.c.patient_id)
         .where(
             T.c.type == "Observation",
-            T.c.param == "code",
+            T.c.param == param,
             _code_filter(ref, T),
             D.c.param == "date",
-            _unindexed(D.c.low) >= C.c.win_start,
-            _unindexed(D.c.low) <= C.c.idx_end,
+            *when,
         )
     )
+
+
+def observation_concepts(conn: Connection, ref: CodeRef) -> pl.DataFrame:
+    """Coded values (`valueCodeableConcept`) of matching Observations of cohort patients in their
+    lookback window, e.g. smoking status 72166-2: patient_id, system, value_code, date (one row
+    per coding), read from the JSON since coded values are not indexed."""
+    C = COHORT
+    out_schema = {"patient_id": pl.Utf8, "system": pl.Utf8, "value_code": pl.Utf8, "date": pl.Utf8}
+    low = _unindexed(D.c.low)
+    query = _observation_json(ref, "code", low >= C.c.win_start, low <= C.c.idx_end)
     frames = []
     result = conn.execute(query.execution_options(stream_results=True, yield_per=_PART))
     for part in result.partitions(_PART):
